@@ -1,0 +1,49 @@
+"""Atomic writes: every file zoo writes goes to a temp file beside its target, then ``os.replace``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+@contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temp path beside ``target``; on success it replaces ``target`` in one rename, else it is removed."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        _fsync(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(target: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(target: str | os.PathLike, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``target`` atomically."""
+    write_text(target, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def write_with(target: str | os.PathLike, writer: Callable[[str], None]) -> None:
+    """Let ``writer(tmp_path)`` write the file (e.g. safetensors' ``save_file``), then move it into place."""
+    with atomic_path(target) as tmp:
+        writer(str(tmp))
+
+
+def _fsync(path: str) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())

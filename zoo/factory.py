@@ -1,0 +1,147 @@
+"""``zoo.build``: a registered name (plus head size, input channels and weights) becomes an ``nn.Module``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .adapters import attach_head_api, find_head
+from .bundle import format as bundle_format
+from .errors import InvalidArgumentError, WeightsError
+from .registry import MODELS, CardFields, card_fields
+from .weights.apply import LoadReport, adapt_first_conv, load_weights, meta_leftovers
+from .weights.checkpoint import TORCH_SUFFIXES, read_state_dict
+from .weights.sources import fetch_bundle, fetch_file, is_remote
+
+WeightsSource = str | Path | dict[str, Tensor]
+
+
+def build(
+    name: str,
+    *,
+    num_classes: int | None = None,
+    in_chans: int | None = None,
+    weights: WeightsSource | None = None,
+    **kwargs: Any,
+) -> nn.Module:
+    """Build the registered model ``name``.
+
+    ``num_classes`` replaces the head, ``in_chans`` adapts the first conv (weights too, as timm does), and
+    ``weights`` is a ``.pth``/``.safetensors`` file, a bundle folder, an http(s) URL, ``hf-hub:org/name`` or a
+    tag of the model's card (``"IMAGENET1K_V1"``). With weights the model is built on the meta device and the
+    tensors assigned, so no time is spent on a random init; a head of another size is re-initialised and
+    ``model.zoo_load_report`` says so.
+
+    >>> model = zoo.build("vgg16", num_classes=10)
+    """
+    entry = MODELS.get(name)
+    card = card_fields(entry)
+    _check_count("num_classes", num_classes)
+    _check_count("in_chans", in_chans)
+    params = _check_kwargs(entry.name, entry.obj, kwargs)
+    call_kwargs = dict(kwargs)
+    takes_num_classes = "num_classes" in params or _has_var_kwargs(entry.obj)
+    if num_classes is not None and takes_num_classes:
+        call_kwargs["num_classes"] = num_classes
+    if in_chans is not None and "in_chans" in params:
+        call_kwargs["in_chans"] = in_chans
+
+    state, source = (None, "") if weights is None else _resolve_weights(weights, card, entry.name)
+    model = _call(entry.name, entry.obj, call_kwargs, meta=state is not None)
+    head = card.head or find_head(model, num_classes or card.num_classes)
+    attach_head_api(model, head)
+    if num_classes is not None and not takes_num_classes:
+        model.reset_classifier(num_classes)
+
+    if state is not None:
+        report = load_weights(model, state, head=head, source=source)
+        if meta_leftovers(model):  # e.g. non-persistent buffers: rebuild for real and load again
+            model = attach_head_api(_call(entry.name, entry.obj, call_kwargs, meta=False), head)
+            report = load_weights(model, state, head=head, source=source)
+        model.zoo_load_report = report
+    if in_chans is not None and "in_chans" not in params:
+        if not card.first_conv:
+            raise InvalidArgumentError(f"model '{entry.name}' has no first_conv in its card; cannot set in_chans")
+        adapt_first_conv(model, card.first_conv, in_chans)
+
+    build_kwargs = {k: v for k, v in (("num_classes", num_classes), ("in_chans", in_chans)) if v is not None}
+    model.zoo_build = {"name": entry.name, "kwargs": {**build_kwargs, **kwargs}}
+    return model
+
+
+def _check_count(field: str, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidArgumentError(f"{field} must be a positive integer, got {value!r}")
+
+
+def _has_var_kwargs(builder: Callable) -> bool:
+    return any(p.kind is p.VAR_KEYWORD for p in _signature(builder).parameters.values())
+
+
+def _signature(builder: Callable) -> inspect.Signature:
+    try:
+        return inspect.signature(builder)
+    except (TypeError, ValueError):
+        return inspect.Signature([inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])
+
+
+def _check_kwargs(name: str, builder: Callable, kwargs: dict[str, Any]) -> set[str]:
+    """The builder's named parameters; a kwarg it cannot take raises, naming the ones it can."""
+    params = {n for n, p in _signature(builder).parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    if _has_var_kwargs(builder):
+        return params
+    unknown = [k for k in kwargs if k not in params]
+    if unknown:
+        accepted = ", ".join(sorted(params | {"num_classes", "in_chans", "weights"}))
+        raise InvalidArgumentError(f"model '{name}' got unknown argument '{unknown[0]}'; it accepts {accepted}")
+    return params
+
+
+def _call(name: str, builder: Callable, kwargs: dict[str, Any], *, meta: bool) -> nn.Module:
+    try:
+        with torch.device("meta") if meta else nullcontext():
+            return builder(**kwargs)
+    except TypeError as exc:
+        if "unexpected keyword argument" in str(exc):
+            bad = str(exc).rsplit("argument", 1)[-1].strip(" '\"")
+            raise InvalidArgumentError(f"model '{name}' got unknown argument '{bad}'") from exc
+        raise
+
+
+def _resolve_weights(weights: WeightsSource, card: CardFields, name: str) -> tuple[dict[str, Tensor], str]:
+    """The state_dict named by ``weights`` and a label for messages."""
+    if isinstance(weights, dict):
+        return weights, "the given state_dict"
+    text = str(weights)
+    if text in card.weights:
+        info = card.weights[text]
+        return read_state_dict(fetch_file(info["url"], sha256=info.get("sha256_prefix"))), f"{name}:{text}"
+    if is_remote(text):
+        if text.startswith("hf-hub:") or not text.endswith((".safetensors", *TORCH_SUFFIXES)):
+            return read_bundle_weights(fetch_bundle(text)), text
+        return read_state_dict(fetch_file(text)), text
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return read_bundle_weights(path), str(path)
+    if not path.exists() and not path.suffix and card.weights is not None and "/" not in text:
+        tags = ", ".join(card.weights) or "none"
+        raise WeightsError(f"weights '{text}' is neither a file nor a weights tag of {name} (tags: {tags})")
+    return read_state_dict(path), str(path)
+
+
+def read_bundle_weights(folder: Path) -> dict[str, Tensor]:
+    """The verified weights of a bundle folder."""
+    config = bundle_format.read_config(folder)
+    bundle_format.verify_files(folder, config)
+    return read_state_dict(folder / bundle_format.WEIGHTS)
+
+
+__all__ = ["LoadReport", "build", "read_bundle_weights"]

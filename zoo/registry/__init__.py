@@ -1,0 +1,20 @@
+"""Registries: the generic ``Registry`` class, model cards, plugin discovery, and the model registry itself."""
+
+from .cards import CardFields, ModelCard
+from .models import MODELS, card_fields, list_models, model_info, register_model
+from .plugins import load_entry_points
+from .registry import Entry, Namespace, Registry
+
+__all__ = [
+    "MODELS",
+    "CardFields",
+    "Entry",
+    "ModelCard",
+    "Namespace",
+    "Registry",
+    "card_fields",
+    "list_models",
+    "load_entry_points",
+    "model_info",
+    "register_model",
+]

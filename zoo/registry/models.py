@@ -1,0 +1,78 @@
+"""The model registry and its public face: ``register_model``, ``list_models``, ``model_info``."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from functools import cache
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from ..errors import InvalidArgumentError
+from .cards import CardFields, ModelCard, count_params
+from .plugins import load_entry_points
+from .registry import Entry, Registry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MODELS = Registry("model")
+# Built-ins and adapters are imported on the first query, plugins right after them: ``import zoo`` stays light.
+MODELS.add_loader(lambda: importlib.import_module("zoo.models"))
+MODELS.add_loader(lambda: importlib.import_module("zoo.adapters"))
+MODELS.add_loader(lambda: load_entry_points("zoo.models"))
+
+
+def register_model(name: str, *, aliases: Iterable[str] = (), override: bool = False, **card: Any) -> Callable[[F], F]:
+    """Register a model builder (a function or ``nn.Module`` class) under ``name``; card fields as keywords.
+
+    >>> @zoo.register_model("tiny_mlp", input_size=(1, 28, 28), num_classes=10, head="fc")
+    ... class TinyMLP(nn.Module): ...
+    """
+    try:
+        CardFields(**card)
+    except ValidationError as exc:
+        raise InvalidArgumentError(f"model card of '{name}' is invalid: {_first_error(exc)}") from exc
+
+    def decorator(builder: F) -> F:
+        MODELS.register(name, builder, aliases=aliases, override=override, **card)
+        return builder
+
+    return decorator
+
+
+def list_models(
+    pattern: str = "*", *, exclude: str | Iterable[str] | None = None, source: str | None = None
+) -> list[str]:
+    """Sorted model names matching ``pattern`` (fnmatch), e.g. ``list_models("vgg*", exclude="*_bn")``.
+
+    ``source`` keeps one provider: ``"zoo"``, ``"timm"``, ``"torchvision"`` or a plugin's distribution name.
+    """
+    return MODELS.names(pattern, exclude=exclude, source=source)
+
+
+def card_fields(entry: Entry) -> CardFields:
+    """The declared card fields of a registry entry."""
+    return CardFields(**entry.meta)
+
+
+def model_info(name: str) -> ModelCard:
+    """The model card of ``name``: source, head path, preprocessing and parameter count."""
+    return _card(MODELS.get(name).name)
+
+
+@cache
+def _card(name: str) -> ModelCard:
+    entry = MODELS.get(name)
+    return ModelCard(
+        name=entry.name,
+        source=entry.provider,
+        aliases=entry.aliases,
+        num_params=count_params(entry.obj),
+        **card_fields(entry).model_dump(),
+    )
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"

@@ -1,0 +1,128 @@
+"""Putting a state_dict into a model: strict except for a head of another size, which is re-initialised.
+
+The model may have been built on the meta device: tensors are *assigned* (no copy, no wasted init), and only the
+head that did not fit is materialised and freshly initialised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from ..errors import WeightsError
+
+
+@dataclass
+class LoadReport:
+    """What a weights load did: ``loaded`` keys, ``skipped`` file keys (head of another size), ``missing`` keys
+    the model had to initialise itself."""
+
+    source: str
+    loaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def head_reset(self) -> bool:
+        return bool(self.missing)
+
+    def __str__(self) -> str:
+        text = f"loaded {len(self.loaded)} tensors from {self.source}"
+        if self.skipped:
+            text += f"; skipped {', '.join(self.skipped)} (head of another size) and initialised a new head"
+        return text
+
+
+def _under(key: str, prefix: str | None) -> bool:
+    return bool(prefix) and (key == prefix or key.startswith(prefix + "."))
+
+
+def _listing(keys: list[str], limit: int = 6) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def load_weights(model: nn.Module, state: dict[str, Tensor], *, head: str | None, source: str) -> LoadReport:
+    """Load ``state`` into ``model``; a head (module path ``head``) of another shape is skipped and re-initialised.
+
+    Any other difference (missing, unexpected or mis-shaped backbone keys) is a ``WeightsError`` listing the keys.
+    """
+    expected = model.state_dict(keep_vars=True)
+    report = LoadReport(source)
+    unexpected = [k for k in state if k not in expected]
+    missing = [k for k in expected if k not in state]
+    mismatched = [k for k in state if k in expected and tuple(state[k].shape) != tuple(expected[k].shape)]
+    report.skipped = [k for k in mismatched if _under(k, head)]
+    report.missing = [k for k in expected if _under(k, head) and (k in report.skipped or k in missing)]
+    bad_missing = [k for k in missing if not _under(k, head)]
+    bad_shape = [k for k in mismatched if k not in report.skipped]
+    if bad_shape:
+        detail = ", ".join(f"{k} {tuple(state[k].shape)} vs {tuple(expected[k].shape)}" for k in bad_shape[:4])
+        raise WeightsError(f"weights from {source} do not fit the model: shape mismatch in {detail}")
+    if unexpected or bad_missing:
+        parts = []
+        if bad_missing:
+            parts.append(f"missing {_listing(bad_missing)}")
+        if unexpected:
+            parts.append(f"unexpected {_listing(unexpected)}")
+        raise WeightsError(f"weights from {source} do not fit the model: {'; '.join(parts)}")
+    usable = {k: v for k, v in state.items() if k not in report.skipped}
+    # Keep the model's dtype (e.g. float32) when the file stores another.
+    for k, v in usable.items():
+        target = expected[k]
+        if v.dtype != target.dtype and v.is_floating_point():
+            usable[k] = v.to(target.dtype)
+    model.load_state_dict(usable, strict=False, assign=True)
+    report.loaded = list(usable)
+    if report.missing:
+        reinit_head(model, head)
+    return report
+
+
+def reinit_head(model: nn.Module, head: str | None) -> None:
+    """Materialise (if on meta) and freshly initialise the module at ``head``."""
+    module = model.get_submodule(head) if head else model
+    if any(t.is_meta for t in module.parameters()):
+        module.to_empty(device="cpu")
+    for sub in module.modules():
+        if hasattr(sub, "reset_parameters"):
+            sub.reset_parameters()
+
+
+def meta_leftovers(model: nn.Module) -> list[str]:
+    """Names of tensors still on the meta device after loading (e.g. non-persistent buffers)."""
+    names = [n for n, p in model.named_parameters() if p.is_meta]
+    names += [n for n, b in model.named_buffers() if b.is_meta]
+    return names
+
+
+@torch.no_grad()
+def adapt_first_conv(model: nn.Module, path: str, in_chans: int) -> None:
+    """Give the conv at ``path`` ``in_chans`` input channels, adapting its weights as timm does
+    (sum over channels for 1, repeat-and-scale for more)."""
+    from timm.models import adapt_input_conv
+
+    conv = model.get_submodule(path)
+    if not isinstance(conv, nn.Conv2d):
+        raise WeightsError(f"first_conv '{path}' is a {type(conv).__name__}, not a Conv2d; cannot set in_chans")
+    if conv.in_channels == in_chans:
+        return
+    new = nn.Conv2d(
+        in_chans,
+        conv.out_channels,
+        conv.kernel_size,
+        conv.stride,
+        conv.padding,
+        conv.dilation,
+        conv.groups,
+        conv.bias is not None,
+        conv.padding_mode,
+        device=conv.weight.device,
+        dtype=conv.weight.dtype,
+    )
+    new.weight.copy_(adapt_input_conv(in_chans, conv.weight))
+    if conv.bias is not None:
+        new.bias.copy_(conv.bias)
+    model.set_submodule(path, new)
