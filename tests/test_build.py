@@ -89,7 +89,7 @@ def test_weights_build_does_no_random_init(vgg16_file, monkeypatch):
     spy = lambda t, *a, **k: real_inits.append(not t.is_meta) or original(t, *a, **k)  # noqa: E731
     monkeypatch.setattr(torch.nn.init, "kaiming_normal_", spy)
     zoo.build("vgg16", weights=vgg16_file[1])
-    assert real_inits and not any(real_inits)
+    assert not any(real_inits)
     zoo.build("vgg11")
     assert any(real_inits)  # the spy does see a normal build's init
 

@@ -23,9 +23,12 @@ _LAZY = {
     "register_model": "zoo.registry",
     "ModelCard": "zoo.registry",
     "Registry": "zoo.registry",
+    "save": "zoo.bundle",
+    "load": "zoo.bundle",
 }
 
 if TYPE_CHECKING:
+    from .bundle import load, save
     from .factory import build
     from .registry import ModelCard, Registry, list_models, model_info, register_model
 
@@ -36,8 +39,10 @@ __all__ = [
     "__version__",
     "build",
     "list_models",
+    "load",
     "model_info",
     "register_model",
+    "save",
 ]
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from .errors import ZooError
+from .errors import InvalidArgumentError, ZooError
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {}
 
@@ -34,6 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="show a model's card")
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
+
+    p = sub.add_parser("convert", help="turn a torchvision/timm state_dict file into a bundle")
+    p.add_argument("src", help="a .pth/.pt/.bin/.safetensors state_dict (read with weights_only=True)")
+    p.add_argument("dst", help="bundle folder to write")
+    p.add_argument("--model", required=True, help="registered model name, e.g. vgg16 or timm/resnet18")
+    p.add_argument("--num-classes", type=int, help="head size when it differs from the model's default")
+    p.add_argument("--classes", help="file with one class name per line")
+
+    p = sub.add_parser("push", help="upload a bundle to the Hugging Face Hub (needs zoo[hub])")
+    p.add_argument("bundle", help="bundle folder")
+    p.add_argument("target", help="hf-hub:org/name")
+    p.add_argument("--private", action="store_true")
     return parser
 
 
@@ -59,6 +71,30 @@ def _info(args: argparse.Namespace) -> None:
         if key == "num_params":
             value = f"{value:,}"
         print(f"{key:<12} {value}")
+
+
+@command("convert")
+def _convert(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .bundle import save
+    from .factory import build
+
+    model = build(args.model, num_classes=args.num_classes, weights=args.src)
+    if model.zoo_load_report.missing:
+        raise InvalidArgumentError(
+            f"'{args.src}' has a head of another size than {args.model}; pass --num-classes to match it"
+        )
+    classes = Path(args.classes).read_text().split("\n") if args.classes else None
+    classes = [c for c in classes if c.strip()] if classes else None
+    print(f"wrote bundle {save(model, args.dst, classes=classes)}")
+
+
+@command("push")
+def _push(args: argparse.Namespace) -> None:
+    from .bundle.push import push
+
+    print(push(args.bundle, args.target, private=args.private))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +12,10 @@ import torch
 from torch import Tensor, nn
 
 from .adapters import attach_head_api, find_head
-from .bundle import format as bundle_format
 from .errors import InvalidArgumentError, WeightsError
 from .registry import MODELS, CardFields, card_fields
 from .weights.apply import LoadReport, adapt_first_conv, load_weights, meta_leftovers
+from .weights.bundle_format import read_bundle_weights
 from .weights.checkpoint import TORCH_SUFFIXES, read_state_dict
 from .weights.sources import fetch_bundle, fetch_file, is_remote
 
@@ -40,6 +40,19 @@ def build(
 
     >>> model = zoo.build("vgg16", num_classes=10)
     """
+    return build_model(name, num_classes=num_classes, in_chans=in_chans, weights=weights, kwargs=kwargs)
+
+
+def build_model(
+    name: str,
+    *,
+    num_classes: int | None = None,
+    in_chans: int | None = None,
+    weights: WeightsSource | None = None,
+    kwargs: dict[str, Any],
+    strict: bool = True,
+) -> nn.Module:
+    """``build`` with the builder's kwargs as a dict and ``strict`` loading (what bundles rebuild with)."""
     entry = MODELS.get(name)
     card = card_fields(entry)
     _check_count("num_classes", num_classes)
@@ -60,10 +73,10 @@ def build(
         model.reset_classifier(num_classes)
 
     if state is not None:
-        report = load_weights(model, state, head=head, source=source)
+        report = load_weights(model, state, head=head, source=source, strict=strict)
         if meta_leftovers(model):  # e.g. non-persistent buffers: rebuild for real and load again
             model = attach_head_api(_call(entry.name, entry.obj, call_kwargs, meta=False), head)
-            report = load_weights(model, state, head=head, source=source)
+            report = load_weights(model, state, head=head, source=source, strict=strict)
         model.zoo_load_report = report
     if in_chans is not None and "in_chans" not in params:
         if not card.first_conv:
@@ -105,9 +118,34 @@ def _check_kwargs(name: str, builder: Callable, kwargs: dict[str, Any]) -> set[s
     return params
 
 
+_INIT_FUNCTIONS = [n for n in dir(torch.nn.init) if n.endswith("_") and not n.startswith("_")]
+
+
+@contextmanager
+def _on_meta_without_init() -> Iterator[None]:
+    """Build on the meta device with ``torch.nn.init`` skipped for meta tensors.
+
+    Init on meta tensors computes nothing, but some of it (``normal_``) imports torch._dynamo on first use,
+    which alone costs more than loading VGG16's weights.
+    """
+    originals = {n: getattr(torch.nn.init, n) for n in _INIT_FUNCTIONS}
+
+    def skipping(original: Callable) -> Callable:
+        return lambda tensor, *a, **k: tensor if tensor.is_meta else original(tensor, *a, **k)
+
+    try:
+        for n, fn in originals.items():
+            setattr(torch.nn.init, n, skipping(fn))
+        with torch.device("meta"):
+            yield
+    finally:
+        for n, fn in originals.items():
+            setattr(torch.nn.init, n, fn)
+
+
 def _call(name: str, builder: Callable, kwargs: dict[str, Any], *, meta: bool) -> nn.Module:
     try:
-        with torch.device("meta") if meta else nullcontext():
+        with _on_meta_without_init() if meta else nullcontext():
             return builder(**kwargs)
     except TypeError as exc:
         if "unexpected keyword argument" in str(exc):
@@ -137,11 +175,4 @@ def _resolve_weights(weights: WeightsSource, card: CardFields, name: str) -> tup
     return read_state_dict(path), str(path)
 
 
-def read_bundle_weights(folder: Path) -> dict[str, Tensor]:
-    """The verified weights of a bundle folder."""
-    config = bundle_format.read_config(folder)
-    bundle_format.verify_files(folder, config)
-    return read_state_dict(folder / bundle_format.WEIGHTS)
-
-
-__all__ = ["LoadReport", "build", "read_bundle_weights"]
+__all__ = ["LoadReport", "build", "build_model"]

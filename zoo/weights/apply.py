@@ -24,10 +24,6 @@ class LoadReport:
     skipped: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
-    @property
-    def head_reset(self) -> bool:
-        return bool(self.missing)
-
     def __str__(self) -> str:
         text = f"loaded {len(self.loaded)} tensors from {self.source}"
         if self.skipped:
@@ -44,16 +40,21 @@ def _listing(keys: list[str], limit: int = 6) -> str:
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
-def load_weights(model: nn.Module, state: dict[str, Tensor], *, head: str | None, source: str) -> LoadReport:
+def load_weights(
+    model: nn.Module, state: dict[str, Tensor], *, head: str | None, source: str, strict: bool = True
+) -> LoadReport:
     """Load ``state`` into ``model``; a head (module path ``head``) of another shape is skipped and re-initialised.
 
-    Any other difference (missing, unexpected or mis-shaped backbone keys) is a ``WeightsError`` listing the keys.
+    Any other difference (missing, unexpected or mis-shaped backbone keys) is a ``WeightsError`` listing the keys;
+    with ``strict=False`` missing and unexpected keys are only reported. Tied parameters stay tied.
     """
     expected = model.state_dict(keep_vars=True)
+    ties = _tied_names(model)
+    state = {**{name: state[first] for name, first in ties.items() if first in state and name not in state}, **state}
     report = LoadReport(source)
     unexpected = [k for k in state if k not in expected]
     missing = [k for k in expected if k not in state]
-    mismatched = [k for k in state if k in expected and tuple(state[k].shape) != tuple(expected[k].shape)]
+    mismatched = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
     report.skipped = [k for k in mismatched if _under(k, head)]
     report.missing = [k for k in expected if _under(k, head) and (k in report.skipped or k in missing)]
     bad_missing = [k for k in missing if not _under(k, head)]
@@ -61,14 +62,17 @@ def load_weights(model: nn.Module, state: dict[str, Tensor], *, head: str | None
     if bad_shape:
         detail = ", ".join(f"{k} {tuple(state[k].shape)} vs {tuple(expected[k].shape)}" for k in bad_shape[:4])
         raise WeightsError(f"weights from {source} do not fit the model: shape mismatch in {detail}")
-    if unexpected or bad_missing:
+    if not strict:
+        report.skipped += unexpected
+        report.missing += bad_missing
+    elif unexpected or bad_missing:
         parts = []
         if bad_missing:
             parts.append(f"missing {_listing(bad_missing)}")
         if unexpected:
             parts.append(f"unexpected {_listing(unexpected)}")
         raise WeightsError(f"weights from {source} do not fit the model: {'; '.join(parts)}")
-    usable = {k: v for k, v in state.items() if k not in report.skipped}
+    usable = {k: v for k, v in state.items() if k in expected and k not in report.skipped}
     # Keep the model's dtype (e.g. float32) when the file stores another.
     for k, v in usable.items():
         target = expected[k]
@@ -76,9 +80,27 @@ def load_weights(model: nn.Module, state: dict[str, Tensor], *, head: str | None
             usable[k] = v.to(target.dtype)
     model.load_state_dict(usable, strict=False, assign=True)
     report.loaded = list(usable)
-    if report.missing:
+    _retie(model, ties)
+    if any(_under(k, head) for k in report.missing):
         reinit_head(model, head)
     return report
+
+
+def _tied_names(model: nn.Module) -> dict[str, str]:
+    """Parameter names that are a second name of an earlier parameter (tied weights): name -> first name."""
+    first_name: dict[int, str] = {}
+    ties = {}
+    for name, param in model.named_parameters(remove_duplicate=False):
+        ties.update({name: first_name[id(param)]} if id(param) in first_name else {})
+        first_name.setdefault(id(param), name)
+    return ties
+
+
+def _retie(model: nn.Module, ties: dict[str, str]) -> None:
+    """``assign=True`` loading gives every name its own Parameter; make tied names share one again."""
+    for name, first in ties.items():
+        owner, _, attr = name.rpartition(".")
+        setattr(model.get_submodule(owner), attr, model.get_parameter(first))
 
 
 def reinit_head(model: nn.Module, head: str | None) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+from torch import Tensor
+
+from ..atomic import write_json
 from ..errors import BundleError
-from ..weights.download import sha256_file
+from .checkpoint import read_state_dict
+from .download import cache_dir, sha256_file
 
 FORMAT_VERSION = 1
 CONFIG = "config.json"
@@ -47,8 +52,40 @@ def verify_files(folder: Path, config: dict[str, Any]) -> None:
             raise BundleError(
                 f"'{path}' is {size} bytes but {CONFIG} says {info['bytes']}: the file is truncated or replaced"
             )
-        if "sha256" in info and sha256_file(path) != info["sha256"]:
-            raise BundleError(f"'{path}' failed its sha256 check against {CONFIG}: the file was modified")
+        if "sha256" in info and not verified_before(path, info["sha256"]):
+            if sha256_file(path) != info["sha256"]:
+                raise BundleError(f"'{path}' failed its sha256 check against {CONFIG}: the file was modified")
+            remember_verified(path, info["sha256"])
+
+
+def _signature(path: Path) -> list[int]:
+    """What changes whenever a file's bytes do: size, mtime, ctime (not settable by users), inode, device."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _verified_index() -> Path:
+    return cache_dir() / "verified.json"
+
+
+def verified_before(path: Path, sha256: str) -> bool:
+    """Whether this very file (same stat signature) already matched ``sha256``: hashing 500 MB takes 0.3 s."""
+    try:
+        record = json.loads(_verified_index().read_text()).get(os.path.realpath(path))
+    except (OSError, ValueError):
+        return False
+    return record == {"sha256": sha256, "stat": _signature(path)}
+
+
+def remember_verified(path: Path, sha256: str) -> None:
+    """Record that ``path`` matched ``sha256`` (best effort: a read-only cache only costs a re-hash)."""
+    index = _verified_index()
+    try:
+        records = json.loads(index.read_text()) if index.is_file() else {}
+        records[os.path.realpath(path)] = {"sha256": sha256, "stat": _signature(path)}
+        write_json(index, records)
+    except (OSError, ValueError):
+        pass
 
 
 def file_record(path: Path) -> dict[str, Any]:
@@ -58,3 +95,9 @@ def file_record(path: Path) -> dict[str, Any]:
 
 def is_bundle(folder: Path) -> bool:
     return folder.is_dir() and (folder / CONFIG).is_file()
+
+
+def read_bundle_weights(folder: Path) -> dict[str, Tensor]:
+    """The weights of a bundle folder, after its config and file hashes check out."""
+    verify_files(folder, read_config(folder))
+    return read_state_dict(folder / WEIGHTS)

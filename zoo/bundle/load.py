@@ -1,0 +1,53 @@
+"""``zoo.load``: a bundle (folder, file, URL or hf-hub) becomes a model, rebuilt from its config on meta."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import BundleError, UnknownNameError
+from ..factory import build_model
+from ..registry import MODELS
+from ..weights.bundle_format import WEIGHTS, read_config, verify_files
+from ..weights.checkpoint import read_state_dict
+from ..weights.sources import fetch_bundle, is_remote
+
+
+def resolve_bundle(source: str | os.PathLike) -> Path:
+    """The local folder of a bundle given as a folder, its ``.safetensors`` file, a URL or ``hf-hub:``."""
+    text = str(source)
+    if is_remote(text):
+        return fetch_bundle(text)
+    path = Path(text).expanduser()
+    if path.suffix == ".safetensors":
+        return path.parent
+    return path
+
+
+def load(source: str | os.PathLike, *, device: str | torch.device = "cpu", strict: bool = True) -> nn.Module:
+    """Load a bundle: check every file's size and sha256, rebuild the model on the meta device, assign weights.
+
+    The bundle's config (classes, preprocessing, metrics) is attached as ``model.zoo_config``.
+
+    >>> model = zoo.load("runs/quick/best")
+    """
+    folder = resolve_bundle(source)
+    config = read_config(folder)
+    verify_files(folder, config)
+    name, kwargs = config["model"]["name"], dict(config["model"].get("kwargs") or {})
+    if name not in MODELS:
+        provider = config["model"].get("provider")
+        hint = f"; install the package that provides it ({provider})" if provider and provider != "zoo" else ""
+        raise UnknownNameError(f"bundle '{folder}' needs model '{name}', which is not registered{hint}")
+    state = read_state_dict(folder / WEIGHTS)
+    num_classes, in_chans = kwargs.pop("num_classes", None), kwargs.pop("in_chans", None)
+    model = build_model(name, num_classes=num_classes, in_chans=in_chans, weights=state, kwargs=kwargs, strict=strict)
+    report = model.zoo_load_report
+    if strict and (report.skipped or report.missing):
+        raise BundleError(f"bundle '{folder}' weights do not fit '{name}': {', '.join(report.skipped[:4])}")
+    report.source = str(folder)
+    model.zoo_config = config
+    return model.to(device).eval()

@@ -1,0 +1,122 @@
+"""``zoo.save``: a model becomes a bundle folder, written beside the target and renamed into place."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from safetensors.torch import save_model
+from torch import nn
+
+from ..atomic import current_umask, write_json, write_text
+from ..errors import BundleError
+from ..registry import MODELS, model_info
+from ..weights.bundle_format import CARD, CONFIG, FORMAT_VERSION, WEIGHTS, file_record
+from .card import render_card
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module under ``torch.compile`` and DDP/DataParallel wrappers."""
+    while True:
+        inner = getattr(model, "_orig_mod", None) or (
+            model.module if isinstance(getattr(model, "module", None), nn.Module) else None
+        )
+        if inner is None:
+            return model
+        model = inner
+
+
+def save(
+    model: nn.Module,
+    path: str | os.PathLike,
+    *,
+    classes: list[str] | None = None,
+    metrics: dict[str, Any] | None = None,
+    spec: dict[str, Any] | None = None,
+    card: dict[str, Any] | None = None,
+) -> Path:
+    """Save ``model`` (built by ``zoo.build``) as a bundle folder at ``path``; returns the path.
+
+    ``card`` may set description, tags, datasets, license, and override input_size/mean/std. The whole folder is
+    written next to ``path`` and renamed into place, so an existing bundle is replaced only by a complete one.
+
+    >>> zoo.save(model, "my-model/", classes=["ant", "bee"], metrics={"val_acc": 0.93})
+    """
+    model = unwrap(model)
+    built = getattr(model, "zoo_build", None)
+    if built is None:
+        raise BundleError("zoo.save needs a model made by zoo.build (it records how to rebuild it)")
+    card = dict(card or {})
+    config = _config(model, built, classes, metrics, spec, card)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".saving", dir=target.parent))
+    staging.chmod(0o777 & ~current_umask())
+    try:
+        save_model(model, str(staging / WEIGHTS), metadata={"format": "pt"})
+        config["files"] = {WEIGHTS: file_record(staging / WEIGHTS)}
+        write_json(staging / CONFIG, config)
+        write_text(staging / CARD, render_card(config, card))
+        _replace_folder(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _replace_folder(staging: Path, target: Path) -> None:
+    """Move the complete ``staging`` folder to ``target``; an old bundle there is set aside, then removed."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.{os.getpid()}.old")
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _config(
+    model: nn.Module,
+    built: dict[str, Any],
+    classes: list[str] | None,
+    metrics: dict[str, Any] | None,
+    spec: dict[str, Any] | None,
+    card: dict[str, Any],
+) -> dict[str, Any]:
+    info = model_info(built["name"])
+    in_chans = built["kwargs"].get("in_chans", info.input_size[0])
+    preprocess = {
+        "input_size": list(card.get("input_size", (in_chans, *info.input_size[1:]))),
+        "mean": list(card.get("mean", info.mean)),
+        "std": list(card.get("std", info.std)),
+    }
+    num_classes = built["kwargs"].get("num_classes", info.num_classes)
+    if classes is not None and len(classes) != num_classes:
+        raise BundleError(f"{len(classes)} class names given for a model with {num_classes} outputs")
+    return {
+        "zoo_format": FORMAT_VERSION,
+        "model": {"name": built["name"], "kwargs": built["kwargs"], "provider": MODELS.get(built["name"]).provider},
+        "classes": list(classes) if classes is not None else None,
+        "preprocess": preprocess,
+        "files": {},
+        "metrics": dict(metrics or {}),
+        "spec": spec,
+        "license": card.get("license") or info.license,
+        "versions": _versions(),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for dist in ("zoo", "torch", "torchvision", "timm", "safetensors"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            continue
+    return found
