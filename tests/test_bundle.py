@@ -48,7 +48,7 @@ def test_bundle_holds_no_pickle_and_a_readable_safetensors(tmp_path):
     assert names == ["README.md", "config.json", "model.safetensors"]
     with safe_open(tmp_path / "b" / "model.safetensors", "pt") as f:
         assert f.metadata() == {"format": "pt"}
-        assert "model1.0.weight" in f.keys()
+        assert "model1.0.weight" in list(f.keys())
     config = json.loads((tmp_path / "b" / "config.json").read_text())
     assert config["model"] == {"name": "cifar10_quick", "kwargs": {}, "provider": "zoo"}
     assert config["files"]["model.safetensors"]["bytes"] == (tmp_path / "b" / "model.safetensors").stat().st_size
@@ -92,7 +92,7 @@ def test_bad_bundles_give_one_clear_sentence(tmp_path):
     with pytest.raises(BundleError, match="does not exist"):
         zoo.load(tmp_path / "nowhere")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(BundleError, match="has no config.json"):
+    with pytest.raises(BundleError, match=r"has no config\.json"):
         zoo.load(tmp_path / "empty")
     zoo.save(zoo.build("cifar10_quick"), tmp_path / "b")
     config_path = tmp_path / "b" / "config.json"
