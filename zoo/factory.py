@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -14,6 +13,7 @@ from torch import Tensor, nn
 from .adapters import attach_head_api, find_head
 from .errors import InvalidArgumentError, WeightsError
 from .registry import MODELS, CardFields, card_fields
+from .registry.signature import accepted_arguments, check_arguments
 from .weights.apply import LoadReport, adapt_first_conv, load_weights, meta_leftovers
 from .weights.bundle_format import read_bundle_weights
 from .weights.checkpoint import TORCH_SUFFIXES, read_state_dict
@@ -59,7 +59,7 @@ def build_model(
     _check_count("in_chans", in_chans)
     params = _check_kwargs(entry.name, entry.obj, kwargs)
     call_kwargs = dict(kwargs)
-    takes_num_classes = "num_classes" in params or _has_var_kwargs(entry.obj)
+    takes_num_classes = "num_classes" in params or accepted_arguments(entry.obj) is None
     if num_classes is not None and takes_num_classes:
         call_kwargs["num_classes"] = num_classes
     if in_chans is not None and "in_chans" in params:
@@ -95,27 +95,10 @@ def _check_count(field: str, value: Any) -> None:
         raise InvalidArgumentError(f"{field} must be a positive integer, got {value!r}")
 
 
-def _has_var_kwargs(builder: Callable) -> bool:
-    return any(p.kind is p.VAR_KEYWORD for p in _signature(builder).parameters.values())
-
-
-def _signature(builder: Callable) -> inspect.Signature:
-    try:
-        return inspect.signature(builder)
-    except (TypeError, ValueError):
-        return inspect.Signature([inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD)])
-
-
 def _check_kwargs(name: str, builder: Callable, kwargs: dict[str, Any]) -> set[str]:
     """The builder's named parameters; a kwarg it cannot take raises, naming the ones it can."""
-    params = {n for n, p in _signature(builder).parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
-    if _has_var_kwargs(builder):
-        return params
-    unknown = [k for k in kwargs if k not in params]
-    if unknown:
-        accepted = ", ".join(sorted(params | {"num_classes", "in_chans", "weights"}))
-        raise InvalidArgumentError(f"model '{name}' got unknown argument '{unknown[0]}'; it accepts {accepted}")
-    return params
+    check_arguments(f"model '{name}'", builder, kwargs, extra=("num_classes", "in_chans", "weights"))
+    return accepted_arguments(builder) or set()
 
 
 _INIT_FUNCTIONS = [n for n in dir(torch.nn.init) if n.endswith("_") and not n.startswith("_")]

@@ -1,0 +1,85 @@
+"""torchvision's datasets: ``cifar10``, ``cifar100``, ``mnist``, ``fashion_mnist`` by short name, and every
+other one as ``torchvision/<Name>`` (e.g. ``torchvision/SVHN``), with their own download code."""
+
+from __future__ import annotations
+
+import inspect
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import torchvision.datasets as tvd
+from torch.utils.data import Dataset
+
+from ..errors import DataError
+from ..registry import Entry
+from .registry import DATASETS
+
+
+def _open(cls: type, root: str, **kwargs: Any) -> Dataset:
+    try:
+        return cls(root=str(Path(root).expanduser()), **kwargs)
+    except RuntimeError as exc:  # torchvision's "Dataset not found or corrupted"
+        hint = "" if kwargs.get("download") else "; set download: true to fetch it"
+        raise DataError(f"{cls.__name__} data not found or corrupted under '{root}'{hint}") from exc
+
+
+def _cifar(cls: type, root: str, train: bool, download: bool, verify: bool) -> Dataset:
+    """CIFAR reads python-pickled batch files, so torchvision's md5 check of them stays on unless ``verify=False``
+    (for files you made yourself)."""
+    if not verify:
+        cls = type(cls.__name__, (cls,), {"_check_integrity": _files_present})
+    return _open(cls, root, train=train, download=download)
+
+
+def _files_present(self: Any) -> bool:
+    folder = Path(self.root) / self.base_folder
+    return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
+
+
+@DATASETS.register("cifar10", provider="torchvision")
+def cifar10(root: str = "data", train: bool = True, download: bool = False, verify: bool = True) -> Dataset:
+    """CIFAR-10 (chapter 5): 50k/10k 32×32 images in 10 classes."""
+    return _cifar(tvd.CIFAR10, root, train, download, verify)
+
+
+@DATASETS.register("cifar100", provider="torchvision")
+def cifar100(root: str = "data", train: bool = True, download: bool = False, verify: bool = True) -> Dataset:
+    """CIFAR-100: 50k/10k 32×32 images in 100 classes."""
+    return _cifar(tvd.CIFAR100, root, train, download, verify)
+
+
+@DATASETS.register("mnist", provider="torchvision")
+def mnist(root: str = "data", train: bool = True, download: bool = False) -> Dataset:
+    """MNIST digits, 28×28 grayscale."""
+    return _open(tvd.MNIST, root, train=train, download=download)
+
+
+@DATASETS.register("fashion_mnist", provider="torchvision")
+def fashion_mnist(root: str = "data", train: bool = True, download: bool = False) -> Dataset:
+    """Fashion-MNIST, 28×28 grayscale clothing in 10 classes."""
+    return _open(tvd.FashionMNIST, root, train=train, download=download)
+
+
+class TorchvisionDatasets:
+    """The ``torchvision/`` namespace of the dataset registry."""
+
+    @cache  # noqa: B019 - one instance lives for the whole process
+    def names(self) -> tuple[str, ...]:
+        return tuple(
+            n for n in tvd.__all__ if inspect.isclass(getattr(tvd, n)) and issubclass(getattr(tvd, n), Dataset)
+        )
+
+    def entry(self, name: str) -> Entry | None:
+        if name not in self.names():
+            return None
+        cls = getattr(tvd, name)
+
+        def builder(root: str = "data", **kwargs: Any) -> Dataset:
+            return _open(cls, root, **kwargs)
+
+        builder.__signature__ = inspect.signature(cls)  # arguments are checked against the real class
+        return Entry(f"torchvision/{name}", builder, provider="torchvision")
+
+
+DATASETS.add_namespace("torchvision/", TorchvisionDatasets())

@@ -1,0 +1,72 @@
+"""Transforms by name: every ``torchvision.transforms.v2`` class, the course's ``ToTensor``, and presets."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torchvision.transforms import v2
+
+from ..registry import Registry
+
+TRANSFORMS = Registry("transform")
+CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR10_STD = (0.2470, 0.2435, 0.2616)
+
+
+def _register_v2() -> None:
+    for name, cls in vars(v2).items():
+        if inspect.isclass(cls) and issubclass(cls, v2.Transform) and name not in TRANSFORMS._entries:
+            TRANSFORMS.register(name, cls, provider="torchvision")
+
+
+@TRANSFORMS.register("ToTensor", provider="zoo")
+def to_tensor() -> v2.Transform:
+    """The course's ``ToTensor``: PIL/ndarray image to a float tensor in [0, 1] (v2's recommended spelling)."""
+    return v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, scale=True)])
+
+
+@TRANSFORMS.register("cifar10_train", provider="zoo", preset=True)
+def cifar10_train(
+    mean: Sequence[float] = CIFAR10_MEAN, std: Sequence[float] = CIFAR10_STD, size: int = 32
+) -> v2.Transform:
+    """RandomCrop(size, padding=4) + RandomHorizontalFlip + ToTensor + Normalize: the classic CIFAR recipe."""
+    return v2.Compose([v2.RandomCrop(size, padding=4), v2.RandomHorizontalFlip(), to_tensor(), v2.Normalize(mean, std)])
+
+
+@TRANSFORMS.register("cifar10_eval", provider="zoo", preset=True)
+def cifar10_eval(mean: Sequence[float] = CIFAR10_MEAN, std: Sequence[float] = CIFAR10_STD) -> v2.Transform:
+    """ToTensor + Normalize with CIFAR-10 statistics."""
+    return v2.Compose([to_tensor(), v2.Normalize(mean, std)])
+
+
+TRANSFORMS.add_loader(_register_v2)
+
+
+def make_transform(name: str, options: dict[str, Any] | None = None) -> v2.Transform:
+    """One transform from its registered name and options (``dtype: float32`` becomes ``torch.float32``)."""
+    options = {k: _coerce(k, v) for k, v in (options or {}).items()}
+    return TRANSFORMS.get(name).obj(**options)
+
+
+def compose(steps: Sequence[v2.Transform]) -> v2.Transform:
+    return v2.Compose(list(steps))
+
+
+def preprocess_transform(input_size: Sequence[int], mean: Sequence[float], std: Sequence[float]) -> v2.Transform:
+    """A model card's preprocessing: resize to its input size, to float tensor, normalize with its mean/std.
+
+    Single-channel models get grayscale input, others RGB (so MNIST feeds a 3-channel model as is).
+    """
+    channels, height, width = input_size
+    steps: list[v2.Transform] = [v2.Grayscale(1) if channels == 1 else v2.RGB()]
+    steps += [v2.Resize((height, width), antialias=True), to_tensor(), v2.Normalize(list(mean), list(std))]
+    return v2.Compose(steps)
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if key == "dtype" and isinstance(value, str):
+        return getattr(torch, value.removeprefix("torch."))
+    return value

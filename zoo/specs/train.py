@@ -1,0 +1,211 @@
+"""The training spec: model × data × optimizer × scheduler × loss × trainer settings, each a validated part."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
+
+from ..errors import ZooError
+from ..registry import MODELS
+from .base import Named, Strict
+
+
+def _datasets():
+    from ..data.registry import DATASETS
+
+    return DATASETS
+
+
+def _transforms():
+    from ..data.transforms import TRANSFORMS
+
+    return TRANSFORMS
+
+
+def _optimizers():
+    from ..parts import OPTIMIZERS
+
+    return OPTIMIZERS
+
+
+def _schedulers():
+    from ..parts import SCHEDULERS
+
+    return SCHEDULERS
+
+
+def _losses():
+    from ..parts import LOSSES
+
+    return LOSSES
+
+
+class ModelSpec(Strict):
+    """Which model to build: a registered name, head size, input channels, weights and builder kwargs."""
+
+    name: str = Field(description="registered model name, e.g. cifar10_quick, vgg16, timm/resnet18")
+    num_classes: PositiveInt | None = Field(None, description="head size; default: the dataset's class count")
+    in_chans: PositiveInt | None = None
+    weights: str | None = Field(None, description="file, bundle folder, URL, hf-hub:org/name or a weights tag")
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="more arguments for the model's builder")
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        try:
+            MODELS.get(name)
+        except ZooError as exc:
+            raise ValueError(str(exc)) from None
+        return name
+
+
+class TransformSpec(Named):
+    """One transform: a torchvision.transforms.v2 class name (or ToTensor, or a preset) and its arguments."""
+
+    registry: ClassVar = staticmethod(_transforms)
+
+
+class DatasetSpec(Named):
+    """A registered dataset, its arguments (root, train, pattern, …), transforms and caching."""
+
+    registry: ClassVar = staticmethod(_datasets)
+    own_fields: ClassVar = ("name", "transforms", "cache")
+
+    transforms: list[TransformSpec] | str | None = Field(
+        None, description="a list of transforms, a preset name, or null for the model card's preprocessing"
+    )
+    cache: bool = Field(False, description="keep decoded samples in memory (small datasets)")
+
+    @field_validator("transforms")
+    @classmethod
+    def _preset_known(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            TransformSpec(name=value)
+        return value
+
+
+class DataSpec(Strict):
+    """Datasets for each split and how they are batched."""
+
+    train: DatasetSpec
+    val: DatasetSpec | None = None
+    test: DatasetSpec | None = None
+    batch_size: PositiveInt = 64
+    eval_batch_size: PositiveInt | None = Field(None, description="default: 2 × batch_size")
+    num_workers: NonNegativeInt = 0
+    pin_memory: bool | None = Field(None, description="default: true on CUDA")
+    drop_last: bool = False
+    shuffle: bool = True
+
+
+class OptimizerSpec(Named):
+    """A registered optimizer (sgd, adam, adamw, … or any torch.optim class name) and its arguments."""
+
+    registry: ClassVar = staticmethod(_optimizers)
+    context: ClassVar = ("params",)
+
+    lr: PositiveFloat = 0.01
+    weight_decay: float = Field(0.0, ge=0)
+    momentum: float | None = Field(None, ge=0)
+
+    def options(self) -> dict[str, Any]:
+        return {"lr": self.lr, **super().options()}
+
+
+class SchedulerSpec(Named):
+    """A registered learning-rate schedule (cosine, step, multistep, onecycle, warmup_cosine, plateau)."""
+
+    registry: ClassVar = staticmethod(_schedulers)
+    context: ClassVar = ("optimizer", "epochs", "steps_per_epoch")
+
+
+class LossSpec(Named):
+    """A registered loss (cross_entropy, mse, l1, nll, bce_with_logits, or any torch.nn loss class name)."""
+
+    registry: ClassVar = staticmethod(_losses)
+
+    label_smoothing: float | None = Field(None, ge=0, lt=1)
+
+
+class EarlyStopSpec(Strict):
+    """Stop when the monitored metric has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    patience: PositiveInt = 5
+    min_delta: float = Field(0.0, ge=0)
+    mode: Literal["max", "min"] | None = Field(None, description="default: min for losses, max otherwise")
+
+
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+METRICS = ("val_acc", "val_loss", "val_top5", "train_acc", "train_loss", "train_top5")
+
+
+class TrainerSpec(Strict):
+    """How to train: epochs, device, seeds, output folder, checkpoints, logging and training tricks."""
+
+    epochs: PositiveInt = 10
+    device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps")
+    seed: int = 0
+    deterministic: bool = False
+    out_dir: str = "runs/quick"
+    monitor: Literal[METRICS] = "val_acc"  # type: ignore[valid-type]
+    early_stop: EarlyStopSpec | None = None
+    grad_clip: PositiveFloat | None = Field(None, description="clip the gradient norm to this value")
+    accumulate: PositiveInt = Field(1, description="gradient accumulation steps")
+    log_every: PositiveInt = Field(50, description="steps between scalar logs (one host sync each)")
+    progress: bool | None = Field(None, description="progress bars; default: only on a terminal")
+    histograms_every: NonNegativeInt = Field(0, description="epochs between weight histograms; 0 = never")
+    tensorboard: bool = True
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, device: str) -> str:
+        if not _DEVICE.match(device):
+            raise ValueError(f"unknown device '{device}'; use auto, cpu, cuda, cuda:N or mps")
+        from ..device import check_available
+
+        try:
+            check_available(device)
+        except ZooError as exc:
+            raise ValueError(str(exc)) from None
+        return device
+
+
+class TrainSpec(Strict):
+    """A whole training run. ``TrainSpec.from_yaml("spec.yaml")``, ``.from_dict``, ``.to_yaml()``."""
+
+    model: ModelSpec
+    data: DataSpec
+    optimizer: OptimizerSpec = Field(default_factory=lambda: OptimizerSpec(name="sgd"))
+    scheduler: SchedulerSpec | None = None
+    loss: LossSpec = Field(default_factory=lambda: LossSpec(name="cross_entropy"))
+    trainer: TrainerSpec = Field(default_factory=TrainerSpec)
+
+    @model_validator(mode="after")
+    def _monitor_has_data(self) -> TrainSpec:
+        if self.trainer.monitor.startswith("val") and self.data.val is None:
+            raise ValueError(f"trainer.monitor is '{self.trainer.monitor}' but data.val is not set")
+        return self
+
+    # -- loading and saving (see io.py) --------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, overrides: list[str] | None = None, source: str | None = None):
+        from .io import spec_from_dict
+
+        return spec_from_dict(data, overrides=overrides, source=source)
+
+    @classmethod
+    def from_yaml(cls, path: str, *, overrides: list[str] | None = None) -> TrainSpec:
+        from .io import spec_from_yaml
+
+        return spec_from_yaml(path, overrides=overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, defaults included (what ``spec.yaml`` in a run folder holds)."""
+        return self.model_dump(mode="json", exclude_none=False)
+
+    def to_yaml(self, path: str | None = None) -> str:
+        from .io import spec_to_yaml
+
+        return spec_to_yaml(self, path)
