@@ -141,7 +141,10 @@ def test_pickled_whole_model_is_refused(tmp_path):
 def test_unknown_names_and_arguments():
     with pytest.raises(UnknownNameError, match="vgg16"):
         zoo.build("vgg61")
-    with pytest.raises(InvalidArgumentError, match=r"unknown argument 'dropuot' \(did you mean 'dropout'\?\); it accepts dropout, in_chans"):
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"unknown argument 'dropuot' \(did you mean 'dropout'\?\); it accepts dropout, in_chans",
+    ):
         zoo.build("vgg11", dropuot=0.1)
     with pytest.raises(InvalidArgumentError, match="unknown argument 'drop_rat'"):
         zoo.build("timm/resnet18", drop_rat=0.1)

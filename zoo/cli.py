@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
 
+    p = sub.add_parser("schema", help="print the JSON Schema of spec files (for editor autocompletion)")
+    p.add_argument("--output", "-o", help="write it to this file instead of stdout")
+
     p = sub.add_parser("convert", help="turn a torchvision/timm state_dict file into a bundle")
     p.add_argument("src", help="a .pth/.pt/.bin/.safetensors state_dict (read with weights_only=True)")
     p.add_argument("dst", help="bundle folder to write")
@@ -71,6 +74,18 @@ def _info(args: argparse.Namespace) -> None:
         if key == "num_params":
             value = f"{value:,}"
         print(f"{key:<12} {value}")
+
+
+@command("schema")
+def _schema(args: argparse.Namespace) -> None:
+    from .atomic import write_text
+    from .specs import TrainSpec
+
+    text = json.dumps(TrainSpec.model_json_schema(), indent=2) + "\n"
+    if args.output:
+        write_text(args.output, text)
+    else:
+        print(text, end="")
 
 
 @command("convert")

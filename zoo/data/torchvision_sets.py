@@ -27,14 +27,14 @@ def _open(cls: type, root: str, **kwargs: Any) -> Dataset:
 def _cifar(cls: type, root: str, train: bool, download: bool, verify: bool) -> Dataset:
     """CIFAR reads python-pickled batch files, so torchvision's md5 check of them stays on unless ``verify=False``
     (for files you made yourself)."""
-    if not verify:
-        cls = type(cls.__name__, (cls,), {"_check_integrity": _files_present})
+    if not verify:  # torchvision skips the md5 of a file whose checksum is None, and only checks it exists
+        unchecked = {
+            "train_list": [[name, None] for name, _ in cls.train_list],
+            "test_list": [[name, None] for name, _ in cls.test_list],
+            "meta": {**cls.meta, "md5": None},
+        }
+        cls = type(cls.__name__, (cls,), unchecked)
     return _open(cls, root, train=train, download=download)
-
-
-def _files_present(self: Any) -> bool:
-    folder = Path(self.root) / self.base_folder
-    return all((folder / name).is_file() for name, _ in self.train_list + self.test_list)
 
 
 @DATASETS.register("cifar10", provider="torchvision")

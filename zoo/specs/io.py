@@ -90,8 +90,17 @@ def set_path(data: dict[str, Any], keys: list[str], raw: str) -> None:
             node[key] = _parse(raw, annotation)
             return
         if not isinstance(node.get(key), dict | list):
-            node[key] = {}
+            node[key] = _default_section(model, key)
         node, model = node[key], model_in(annotation) if annotation is not None else None
+
+
+def _default_section(model: Any, key: str) -> dict[str, Any]:
+    """What an omitted section holds by default (e.g. ``optimizer: {name: sgd}``), to override one key of it."""
+    if isinstance(model, type) and issubclass(model, BaseModel) and key in model.model_fields:
+        default = model.model_fields[key].get_default(call_default_factory=True)
+        if isinstance(default, BaseModel):
+            return default.model_dump(mode="json", exclude_unset=True)
+    return {}
 
 
 def _parse(raw: str, annotation: Any) -> Any:
