@@ -25,16 +25,24 @@ _LAZY = {
     "Registry": "zoo.registry",
     "save": "zoo.bundle",
     "load": "zoo.bundle",
+    "TrainSpec": "zoo.specs",
+    "Trainer": "zoo.training",
+    "Callback": "zoo.training",
 }
 
 if TYPE_CHECKING:
     from .bundle import load, save
     from .factory import build
     from .registry import ModelCard, Registry, list_models, model_info, register_model
+    from .specs import TrainSpec
+    from .training import Callback, Trainer
 
 __all__ = [
+    "Callback",
     "ModelCard",
     "Registry",
+    "TrainSpec",
+    "Trainer",
     "ZooError",
     "__version__",
     "build",

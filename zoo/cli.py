@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -34,6 +35,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="show a model's card")
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
+
+    p = sub.add_parser("train", help="train a model from a spec (default: the quick net on the shapes data)")
+    p.add_argument("spec", nargs="?", help="spec YAML file; omitted: the built-in quick_shapes spec")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a spec value, e.g. --set optimizer.lr=0.1 (repeatable)",
+    )
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last complete epoch")
+
+    p = sub.add_parser("eval", help="evaluate a bundle on a dataset")
+    p.add_argument("bundle", help="bundle folder, URL or hf-hub:org/name")
+    p.add_argument("--data", required=True, help="a spec YAML (its test, else val split) or an image folder")
+    p.add_argument("--split", help="which split of the spec to use (test or val)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+
+    p = sub.add_parser("predict", help="predict the class of images with a bundle")
+    p.add_argument("bundle", help="bundle folder, URL or hf-hub:org/name")
+    p.add_argument("images", nargs="+", help="image files")
+    p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, score, topk}")
 
     p = sub.add_parser("schema", help="print the JSON Schema of spec files (for editor autocompletion)")
     p.add_argument("--output", "-o", help="write it to this file instead of stdout")
@@ -76,6 +102,38 @@ def _info(args: argparse.Namespace) -> None:
         print(f"{key:<12} {value}")
 
 
+@command("train")
+def _train(args: argparse.Namespace) -> None:
+    from .commands import train
+
+    train(args.spec, args.overrides, args.resume)
+
+
+@command("eval")
+def _eval(args: argparse.Namespace) -> None:
+    from .commands import evaluate
+
+    metrics = evaluate(args.bundle, args.data, split=args.split, batch_size=args.batch_size)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        for key, value in metrics.items():
+            print(f"{key:<10} {value:.4f}" if isinstance(value, float) else f"{key:<10} {value}")
+
+
+@command("predict")
+def _predict(args: argparse.Namespace) -> None:
+    from .bundle import load
+    from .predict import predict_images
+
+    results = predict_images(load(args.bundle), args.images, topk=args.topk)
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    for r in results:
+        print(f"{r['path']}, {r['label']}, {r['score']:.4f}")
+
+
 @command("schema")
 def _schema(args: argparse.Namespace) -> None:
     from .atomic import write_text
@@ -115,6 +173,7 @@ def _push(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zoo`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     try:
         return COMMANDS[args.command](args) or 0
     except ZooError as exc:

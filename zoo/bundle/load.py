@@ -14,6 +14,7 @@ from ..registry import MODELS
 from ..weights.bundle_format import WEIGHTS, read_config, verify_files
 from ..weights.checkpoint import read_state_dict
 from ..weights.sources import fetch_bundle, is_remote
+from .save import recover_interrupted
 
 
 def resolve_bundle(source: str | os.PathLike) -> Path:
@@ -24,6 +25,7 @@ def resolve_bundle(source: str | os.PathLike) -> Path:
     path = Path(text).expanduser()
     if path.suffix == ".safetensors":
         return path.parent
+    recover_interrupted(path)
     return path
 
 

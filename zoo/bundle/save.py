@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -39,11 +40,13 @@ def save(
     metrics: dict[str, Any] | None = None,
     spec: dict[str, Any] | None = None,
     card: dict[str, Any] | None = None,
+    extra: Callable[[Path], None] | None = None,
 ) -> Path:
     """Save ``model`` (built by ``zoo.build``) as a bundle folder at ``path``; returns the path.
 
-    ``card`` may set description, tags, datasets, license, and override input_size/mean/std. The whole folder is
-    written next to ``path`` and renamed into place, so an existing bundle is replaced only by a complete one.
+    ``card`` may set description, tags, datasets, license, and override input_size/mean/std/transforms. The whole
+    folder is written next to ``path`` and renamed into place, so an existing bundle is replaced only by a complete
+    one. ``extra(folder)`` may add files first (the trainer's resume state), inside that same swap.
 
     >>> zoo.save(model, "my-model/", classes=["ant", "bee"], metrics={"val_acc": 0.93})
     """
@@ -62,6 +65,8 @@ def save(
         config["files"] = {WEIGHTS: file_record(staging / WEIGHTS)}
         write_json(staging / CONFIG, config)
         write_text(staging / CARD, render_card(config, card))
+        if extra is not None:
+            extra(staging)
         _replace_folder(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -71,13 +76,20 @@ def save(
 
 def _replace_folder(staging: Path, target: Path) -> None:
     """Move the complete ``staging`` folder to ``target``; an old bundle there is set aside, then removed."""
-    old = None
+    recover_interrupted(target)
+    old = target.with_name(f".{target.name}.old")
     if target.exists():
-        old = target.with_name(f".{target.name}.{os.getpid()}.old")
+        shutil.rmtree(old, ignore_errors=True)
         os.replace(target, old)
     os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover_interrupted(target: Path) -> None:
+    """Undo a swap cut between its two renames: put the set-aside bundle back where it was."""
+    old = target.with_name(f".{target.name}.old")
+    if not target.exists() and old.is_dir():
+        os.replace(old, target)
 
 
 def _config(
@@ -94,6 +106,7 @@ def _config(
         "input_size": list(card.get("input_size", (in_chans, *info.input_size[1:]))),
         "mean": list(card.get("mean", info.mean)),
         "std": list(card.get("std", info.std)),
+        "transforms": card.get("transforms"),
     }
     num_classes = built["kwargs"].get("num_classes", info.num_classes)
     if classes is not None and len(classes) != num_classes:

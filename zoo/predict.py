@@ -1,0 +1,61 @@
+"""Predicting classes for images with a model and its bundle's preprocessing (the course's chapter 19)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+from torch import Tensor, nn
+
+from .data.build import build_transform
+from .data.images import read_image
+from .data.transforms import preprocess_transform
+from .specs import TransformSpec
+
+
+def bundle_transform(config: dict[str, Any]) -> Callable:
+    """The preprocessing a bundle records: resize to its input size, then its eval transforms (or normalize)."""
+    from torchvision.transforms import v2
+
+    pre = config["preprocess"]
+    channels, height, width = pre["input_size"]
+    recorded = pre.get("transforms")
+    if recorded is None:
+        return preprocess_transform(pre["input_size"], pre["mean"], pre["std"])
+    specs = recorded if isinstance(recorded, str) else [TransformSpec(**t) for t in recorded]
+    convert = v2.Grayscale(1) if channels == 1 else v2.RGB()
+    return v2.Compose([convert, v2.Resize((height, width), antialias=True), build_transform(specs, None)])
+
+
+def transform_images(images: Iterable[str | Path | Image.Image], transform: Callable) -> Tensor:
+    """A batch tensor from image paths or PIL images."""
+    loaded = [read_image(Path(i), "RGB") if isinstance(i, str | Path) else i for i in images]
+    return torch.stack([transform(img) for img in loaded])
+
+
+@torch.no_grad()
+def predict_batch(model: nn.Module, batch: Tensor, classes: list[str] | None, *, topk: int = 5) -> list[dict]:
+    """``[{"label", "index", "score", "topk": [[label, score], ...]}]`` for each row of ``batch``."""
+    model.eval()
+    probs = model(batch).float().softmax(1)
+    k = min(topk, probs.shape[1])
+    scores, indices = probs.topk(k, dim=1)
+    names = classes or [str(i) for i in range(probs.shape[1])]
+    results = []
+    for row_scores, row_indices in zip(scores.tolist(), indices.tolist(), strict=True):
+        ranked = [[names[i], round(s, 6)] for i, s in zip(row_indices, row_scores, strict=True)]
+        results.append({"label": ranked[0][0], "index": row_indices[0], "score": ranked[0][1], "topk": ranked})
+    return results
+
+
+def predict_images(model: nn.Module, paths: Iterable[str | Path], *, topk: int = 5) -> list[dict]:
+    """Predictions for image files with a loaded bundle (``zoo.load``), each with its ``path``."""
+    paths = [str(p) for p in paths]
+    config = model.zoo_config
+    device = next(model.parameters()).device
+    batch = transform_images(paths, bundle_transform(config)).to(device)
+    results = predict_batch(model, batch, config.get("classes"), topk=topk)
+    return [{"path": p, **r} for p, r in zip(paths, results, strict=True)]

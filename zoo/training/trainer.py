@@ -1,0 +1,313 @@
+"""The Trainer: one generic loop for any model × data × optimizer × loss × device.
+
+The loop is ``_train_epoch``: batches in, loss out, optimizer step. Logging, progress, checkpoints and early
+stopping hang off callbacks (see callbacks.py); exact resume reads ``RUN_DIR/last``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from ..bundle import unwrap
+from ..device import resolve_device
+from ..errors import SpecError
+from ..factory import build
+from ..registry import model_info
+from ..specs import TrainSpec
+from ..weights.bundle_format import read_bundle_weights
+from .callbacks import Callback, EarlyStopping
+from .checkpoint import Checkpoint, capture, write_metrics
+from .metrics import Meter
+from .parts import build_datasets, build_loss, build_optimizer, build_scheduler, make_loader
+from .state import read_state, set_rng_state
+
+logger = logging.getLogger("zoo")
+
+
+class Trainer:
+    """Train ``spec``: ``Trainer(spec).fit()``; ``evaluate("val")``; ``predict(images)``.
+
+    ``resume=RUN_DIR`` continues a run from its last complete epoch (``RUN_DIR/last``), exactly.
+    """
+
+    def __init__(
+        self, spec: TrainSpec, *, callbacks: Sequence[Callback] = (), resume: str | Path | None = None
+    ) -> None:
+        self.spec = spec
+        self.epochs = spec.trainer.epochs
+        self.monitor = spec.trainer.monitor
+        self.monitor_mode = "min" if self.monitor.endswith("loss") else "max"
+        if spec.trainer.early_stop and spec.trainer.early_stop.mode:
+            self.monitor_mode = spec.trainer.early_stop.mode
+        self.rank, self.world_size = 0, 1
+        self.device = resolve_device(spec.trainer.device)
+        self.out_dir = Path(resume) if resume is not None else _fresh_dir(Path(spec.trainer.out_dir))
+        self.resume_dir = Path(resume) if resume is not None else None
+        self.state: dict[str, Any] = {"epoch": 0, "step": 0, "best": None, "history": []}
+        self.should_stop = False
+        self.epoch = 0
+        self.user_callbacks = list(callbacks)
+        self._ready = False
+
+    # -- setup -------------------------------------------------------------------------------------------------
+    def setup(self) -> Trainer:
+        """Build data, model, loss, optimizer and scheduler (done by fit/evaluate/predict when needed)."""
+        if self._ready:
+            return self
+        spec = self.spec
+        _seed_everything(spec.trainer.seed, spec.trainer.deterministic)
+        self.card = model_info(spec.model.name)
+        self.datasets = build_datasets(spec.data, self.card)
+        self.classes = self.datasets["train"].classes
+        num_classes = spec.model.num_classes or (len(self.classes) if self.classes else None)
+        self.model = build(
+            spec.model.name,
+            num_classes=num_classes,
+            in_chans=spec.model.in_chans,
+            weights=spec.model.weights,
+            **spec.model.kwargs,
+        ).to(self.device)
+        self.num_classes = num_classes or self.card.num_classes
+        self.loss_fn, self.targets_for = build_loss(spec.loss)
+        self.loss_fn.to(self.device)
+        pin = spec.data.pin_memory if spec.data.pin_memory is not None else self.device.type == "cuda"
+        options = {"seed": spec.trainer.seed, "rank": self.rank, "world_size": self.world_size, "pin_memory": pin}
+        self.loaders = {
+            split: make_loader(ds, spec.data, train=split == "train", **options) for split, ds in self.datasets.items()
+        }
+        self.batch_size = spec.data.batch_size
+        self.steps_per_epoch = len(self.loaders["train"])
+        self.optimizer = build_optimizer(spec.optimizer, self.model.parameters())
+        updates = -(-self.steps_per_epoch // spec.trainer.accumulate)
+        self.scheduler, self.scheduler_interval = build_scheduler(
+            spec.scheduler, self.optimizer, epochs=self.epochs, steps_per_epoch=updates
+        )
+        self.scaler = None
+        self.callbacks = [*self.user_callbacks, *self._builtin_callbacks()]
+        if self.resume_dir is not None:
+            self._load_resume_state(self.resume_dir / "last")
+        self._ready = True
+        return self
+
+    def _builtin_callbacks(self) -> list[Callback]:
+        t = self.spec.trainer
+        found: list[Callback] = []
+        if t.early_stop:
+            found.append(EarlyStopping(t.early_stop.patience, t.early_stop.min_delta))
+        if self.is_main_process:
+            if t.tensorboard:
+                from .logging_tb import TensorBoard
+
+                found.append(TensorBoard(t.histograms_every))
+            if t.progress or (t.progress is None and sys.stderr.isatty()):
+                from .progress import ProgressBars
+
+                found.append(ProgressBars())
+        found.append(Checkpoint())
+        return found
+
+    # -- the loop ----------------------------------------------------------------------------------------------
+    def fit(self) -> dict[str, Any]:
+        """Train for ``trainer.epochs`` (from the resumed epoch); returns ``{"best", "history", "out_dir"}``."""
+        self.setup()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        if self.is_main_process:
+            self.spec.to_yaml(self.out_dir / "spec.yaml")
+        self.log(f"training {self.spec.model.name} on {_describe(self.device)}; run folder {self.out_dir}")
+        self._call("on_fit_start")
+        for epoch in range(self.state["epoch"], self.epochs):
+            self.epoch = epoch
+            self._call("on_epoch_start")
+            start = time.perf_counter()
+            metrics = {"epoch": self.epoch + 1, **self._train_epoch()}
+            if "val" in self.loaders:
+                metrics.update(self.evaluate("val"))
+            metrics["lr"] = self.optimizer.param_groups[0]["lr"]
+            self._step_scheduler("epoch", metrics)
+            metrics["seconds"] = round(time.perf_counter() - start, 3)
+            self._record(metrics)
+            self._call("on_epoch_end", metrics)
+            if self.should_stop:
+                break
+        self._call("on_fit_end")
+        return {"best": self.state["best"], "history": self.history, "out_dir": str(self.out_dir)}
+
+    def _train_epoch(self) -> dict[str, float]:
+        self.model.train()
+        self.loaders["train"].sampler.set_epoch(self.epoch)
+        meter = Meter(self.device, top5=self.num_classes >= 10)
+        accumulate = self.spec.trainer.accumulate
+        last = len(self.loaders["train"]) - 1
+        for i, (x, y) in enumerate(self.loaders["train"]):
+            x, y = self._to_device(x, y)
+            with self._autocast():
+                logits = self.model(x)
+                loss = self.loss_fn(logits, self.targets_for(logits, y))
+            (loss / accumulate).backward()
+            if (i + 1) % accumulate == 0 or i == last:
+                self._optimizer_step()
+            meter.update(loss, logits.float(), y)
+            self._call("on_batch_end", loss)
+            if self.state["step"] % self.spec.trainer.log_every == 0 and (i + 1) % accumulate == 0:
+                self._call("on_log", meter.compute("train"))
+        return self._reduce(meter).compute("train")
+
+    def _optimizer_step(self) -> None:
+        clip = self.spec.trainer.grad_clip
+        if clip:
+            nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.state["step"] += 1
+        self._step_scheduler("step")
+
+    def _step_scheduler(self, interval: str, metrics: dict[str, float] | None = None) -> None:
+        if self.scheduler is None or self.scheduler_interval != interval:
+            return
+        if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            self.scheduler.step(metrics[self.monitor])
+        else:
+            self.scheduler.step()
+
+    @torch.no_grad()
+    def evaluate(self, split: str = "val") -> dict[str, float]:
+        """Loss and accuracy (top-5 with ≥ 10 classes) on ``split``: ``{"val_loss", "val_acc", ...}``."""
+        self.setup()
+        if split not in self.loaders:
+            raise SpecError(f"data.{split} is not set in the spec, so there is nothing to evaluate")
+        self.model.eval()
+        meter = Meter(self.device, top5=self.num_classes >= 10)
+        for x, y in self.loaders[split]:
+            x, y = self._to_device(x, y)
+            with self._autocast():
+                logits = self.model(x)
+                loss = self.loss_fn(logits, self.targets_for(logits, y))
+            meter.update(loss, logits.float(), y)
+        return self._reduce(meter).compute(split)
+
+    @torch.no_grad()
+    def predict(self, inputs: Tensor | Iterable[Any], *, topk: int = 5) -> list[dict[str, Any]]:
+        """Class predictions for a batch tensor, or for image paths / PIL images (val preprocessing applied)."""
+        from ..predict import predict_batch, transform_images
+
+        self.setup()
+        if not isinstance(inputs, Tensor):
+            inputs = transform_images(inputs, self._eval_transform())
+        return predict_batch(self.model, inputs.to(self.device), self.classes, topk=topk)
+
+    # -- helpers for callbacks ---------------------------------------------------------------------------------
+    @property
+    def is_main_process(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def unwrapped_model(self) -> nn.Module:
+        return unwrap(self.model)
+
+    @property
+    def history(self) -> list[dict[str, float]]:
+        return self.state["history"]
+
+    def log(self, message: str) -> None:
+        if self.is_main_process:
+            logger.info(message)
+
+    def sample_batch(self) -> tuple[Tensor, Tensor]:
+        """The first training batch in the dataset's order (for TensorBoard's image grid)."""
+        dataset = self.datasets["train"]
+        items = [dataset[i] for i in range(min(len(dataset), 32))]
+        return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
+
+    def bundle_kwargs(self) -> dict[str, Any]:
+        """What ``zoo.save`` records for this run: classes, latest metrics, spec, the val preprocessing."""
+        latest = {k: v for k, v in self.history[-1].items() if k != "seconds"} if self.history else {}
+        sample, _ = self.sample_batch()
+        eval_spec = self.spec.data.val or self.spec.data.train
+        transforms = eval_spec.transforms
+        card: dict[str, Any] = {"input_size": list(sample.shape[1:])}
+        if transforms is not None:
+            card["transforms"] = transforms if isinstance(transforms, str) else [t.model_dump() for t in transforms]
+        return {"classes": self.classes, "metrics": latest, "spec": self.spec.to_dict(), "card": card}
+
+    def resume_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        info = {**{k: v for k, v in self.state.items()}, "world_size": self.world_size, "seed": self.spec.trainer.seed}
+        return info, capture(self)
+
+    # -- internals ---------------------------------------------------------------------------------------------
+    def _record(self, metrics: dict[str, float]) -> None:
+        self.state["history"].append(metrics)
+        self.state["epoch"] = metrics["epoch"]
+        value = metrics.get(self.monitor)
+        best = self.state["best"]
+        sign = 1 if self.monitor_mode == "max" else -1
+        if value is not None and (best is None or sign * (value - best["value"]) > 0):
+            self.state["best"] = {"epoch": metrics["epoch"], "metric": self.monitor, "value": value}
+        line = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k not in ("epoch", "seconds", "lr"))
+        self.log(f"epoch {metrics['epoch']}/{self.epochs}: {line} ({metrics['seconds']:.1f}s)")
+
+    def _load_resume_state(self, folder: Path) -> None:
+        info, state = read_state(folder)
+        self.unwrapped_model.load_state_dict(read_bundle_weights(folder))
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state["scaler"] is not None:
+            self.scaler.load_state_dict(state["scaler"])
+        set_rng_state(state["rng"])
+        self.state = {k: v for k, v in info.items() if k not in ("world_size", "seed")}
+        if self.is_main_process:
+            write_metrics(self.out_dir, self.state, self.world_size)  # drop epochs the killed run had not saved
+        self.log(f"resuming {self.out_dir} after epoch {self.state['epoch']}")
+
+    def _eval_transform(self) -> Any:
+        return self.datasets.get("val", self.datasets["train"]).transform
+
+    def _to_device(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+    def _autocast(self) -> Any:
+        return nullcontext()
+
+    def _reduce(self, meter: Meter) -> Meter:
+        return meter
+
+    def _call(self, hook: str, *args: Any) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(self, *args)
+
+
+def _seed_everything(seed: int, deterministic: bool) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+
+
+def _fresh_dir(path: Path) -> Path:
+    """``path`` if it holds no run yet, else ``path_1``, ``path_2``… (a finished run is never overwritten)."""
+    candidate, n = path, 0
+    while (candidate / "spec.yaml").exists() or (candidate / "last").exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}_{n}")
+    return candidate
+
+
+def _describe(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)"
+    return str(device)
