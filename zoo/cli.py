@@ -25,18 +25,22 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also what the docs' CLI reference is generated from)."""
     parser = argparse.ArgumentParser(prog="zoo", description="Build, train and share PyTorch models by name.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    common = argparse.ArgumentParser(add_help=False)  # so `zoo train --debug` works too
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("list", help="list registered model names")
+    p = sub.add_parser("list", parents=[common], help="list registered model names")
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'vgg*' or 'timm/resnet*'")
     p.add_argument("--source", help="only names from this provider: zoo, timm, torchvision or a plugin")
     p.add_argument("--exclude", action="append", help="fnmatch pattern to leave out (repeatable)")
 
-    p = sub.add_parser("info", help="show a model's card")
+    p = sub.add_parser("info", parents=[common], help="show a model's card")
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="print the card as JSON")
 
-    p = sub.add_parser("train", help="train a model from a spec (default: the quick net on the shapes data)")
+    p = sub.add_parser(
+        "train", parents=[common], help="train a model from a spec (default: the quick net on the shapes data)"
+    )
     p.add_argument("spec", nargs="?", help="spec YAML file; omitted: the built-in quick_shapes spec")
     p.add_argument(
         "--set",
@@ -48,30 +52,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last complete epoch")
 
-    p = sub.add_parser("eval", help="evaluate a bundle on a dataset")
+    p = sub.add_parser("eval", parents=[common], help="evaluate a bundle on a dataset")
     p.add_argument("bundle", help="bundle folder, URL or hf-hub:org/name")
     p.add_argument("--data", required=True, help="a spec YAML (its test, else val split) or an image folder")
     p.add_argument("--split", help="which split of the spec to use (test or val)")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
-    p = sub.add_parser("predict", help="predict the class of images with a bundle")
+    p = sub.add_parser("predict", parents=[common], help="predict the class of images with a bundle")
     p.add_argument("bundle", help="bundle folder, URL or hf-hub:org/name")
     p.add_argument("images", nargs="+", help="image files")
     p.add_argument("--topk", type=int, default=5)
     p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, score, topk}")
 
-    p = sub.add_parser("schema", help="print the JSON Schema of spec files (for editor autocompletion)")
+    p = sub.add_parser(
+        "schema", parents=[common], help="print the JSON Schema of spec files (for editor autocompletion)"
+    )
     p.add_argument("--output", "-o", help="write it to this file instead of stdout")
 
-    p = sub.add_parser("convert", help="turn a torchvision/timm state_dict file into a bundle")
+    p = sub.add_parser("convert", parents=[common], help="turn a torchvision/timm state_dict file into a bundle")
     p.add_argument("src", help="a .pth/.pt/.bin/.safetensors state_dict (read with weights_only=True)")
     p.add_argument("dst", help="bundle folder to write")
     p.add_argument("--model", required=True, help="registered model name, e.g. vgg16 or timm/resnet18")
     p.add_argument("--num-classes", type=int, help="head size when it differs from the model's default")
     p.add_argument("--classes", help="file with one class name per line")
 
-    p = sub.add_parser("push", help="upload a bundle to the Hugging Face Hub (needs zoo[hub])")
+    p = sub.add_parser("push", parents=[common], help="upload a bundle to the Hugging Face Hub (needs zoo[hub])")
     p.add_argument("bundle", help="bundle folder")
     p.add_argument("target", help="hf-hub:org/name")
     p.add_argument("--private", action="store_true")

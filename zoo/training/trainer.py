@@ -30,7 +30,7 @@ from .callbacks import Callback, EarlyStopping
 from .checkpoint import Checkpoint, capture, write_metrics
 from .metrics import Meter
 from .parts import build_datasets, build_loss, build_optimizer, build_scheduler, make_loader
-from .state import read_state, set_rng_state
+from .state import read_state, rng_state, set_rng_state
 
 logger = logging.getLogger("zoo")
 
@@ -59,6 +59,7 @@ class Trainer:
         self.epoch = 0
         self.user_callbacks = list(callbacks)
         self._ready = False
+        self._input_size: list[int] | None = None
 
     # -- setup -------------------------------------------------------------------------------------------------
     def setup(self) -> Trainer:
@@ -224,18 +225,27 @@ class Trainer:
             logger.info(message)
 
     def sample_batch(self) -> tuple[Tensor, Tensor]:
-        """The first training batch in the dataset's order (for TensorBoard's image grid)."""
-        dataset = self.datasets["train"]
-        items = [dataset[i] for i in range(min(len(dataset), 32))]
+        """The first 32 training samples, augmented (for TensorBoard's image grid and the bundle's input size).
+
+        Random augmentations draw from the global RNGs; their states are put back so that logging never
+        changes the training run (exact resume depends on it).
+        """
+        saved = rng_state()
+        try:
+            dataset = self.datasets["train"]
+            items = [dataset[i] for i in range(min(len(dataset), 32))]
+        finally:
+            set_rng_state(saved)
         return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
 
     def bundle_kwargs(self) -> dict[str, Any]:
         """What ``zoo.save`` records for this run: classes, latest metrics, spec, the val preprocessing."""
         latest = {k: v for k, v in self.history[-1].items() if k != "seconds"} if self.history else {}
-        sample, _ = self.sample_batch()
+        if self._input_size is None:
+            self._input_size = list(self.sample_batch()[0].shape[1:])
         eval_spec = self.spec.data.val or self.spec.data.train
         transforms = eval_spec.transforms
-        card: dict[str, Any] = {"input_size": list(sample.shape[1:])}
+        card: dict[str, Any] = {"input_size": self._input_size}
         if transforms is not None:
             card["transforms"] = transforms if isinstance(transforms, str) else [t.model_dump() for t in transforms]
         return {"classes": self.classes, "metrics": latest, "spec": self.spec.to_dict(), "card": card}

@@ -1,0 +1,154 @@
+"""The Trainer through its Python API: metrics, callbacks, TensorBoard files, evaluate/predict, training knobs."""
+
+import json
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+import zoo
+from zoo.training import Callback
+
+
+def tiny_spec(tmp_path, **trainer):
+    return zoo.TrainSpec.from_dict(
+        {
+            "model": {"name": "cifar10_quick"},
+            "data": {
+                "train": {"name": "shapes", "size": 256, "cache": True},
+                "val": {"name": "shapes", "size": 64, "split": "val", "cache": True},
+                "batch_size": 32,
+            },
+            "optimizer": {"name": "sgd", "lr": 0.02, "momentum": 0.9},
+            "trainer": {"epochs": 2, "out_dir": str(tmp_path / "run"), "progress": False, **trainer},
+        }
+    )
+
+
+class Recorder(Callback):
+    def __init__(self):
+        self.calls = []
+
+    def on_fit_start(self, trainer):
+        self.calls.append("fit_start")
+
+    def on_epoch_end(self, trainer, metrics):
+        self.calls.append(("epoch_end", metrics["epoch"]))
+
+    def on_log(self, trainer, scalars):
+        self.calls.append("log")
+
+    def on_fit_end(self, trainer):
+        self.calls.append("fit_end")
+
+
+def test_fit_writes_the_run_folder_and_calls_hooks(tmp_path):
+    recorder = Recorder()
+    result = zoo.Trainer(tiny_spec(tmp_path, log_every=4), callbacks=[recorder]).fit()
+    run = tmp_path / "run"
+    assert {p.name for p in run.iterdir()} >= {"spec.yaml", "metrics.json", "tb", "best", "last"}
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert [h["epoch"] for h in metrics["history"]] == [1, 2]
+    assert metrics["world_size"] == 1 and metrics["best"]["metric"] == "val_acc"
+    assert set(metrics["history"][0]) >= {"train_loss", "train_acc", "train_top5", "val_loss", "val_acc", "lr"}
+    assert result["best"] == metrics["best"]
+    assert recorder.calls[0] == "fit_start" and recorder.calls[-1] == "fit_end"
+    assert [c for c in recorder.calls if isinstance(c, tuple)] == [("epoch_end", 1), ("epoch_end", 2)]
+    assert recorder.calls.count("log") == 4  # 8 steps per epoch, every 4 steps
+    best = zoo.load(run / "best")
+    assert best.zoo_config["classes"][:2] == ["disk", "ring"]
+    assert best.zoo_config["metrics"]["epoch"] == metrics["best"]["epoch"]
+    assert zoo.TrainSpec.from_yaml(str(run / "spec.yaml")).trainer.out_dir == str(run)
+
+
+def test_tensorboard_events_hold_scalars_images_and_graph(tmp_path):
+    zoo.Trainer(tiny_spec(tmp_path, log_every=2, histograms_every=1)).fit()
+    events = EventAccumulator(str(tmp_path / "run" / "tb"), size_guidance={"images": 0, "histograms": 0}).Reload()
+    tags = events.Tags()
+    assert {"train/loss", "train/acc", "val/loss", "val/acc", "lr", "step/train_loss"} <= set(tags["scalars"])
+    assert "train/batch" in tags["images"]
+    assert any(t.startswith("weights/") for t in tags["histograms"])
+    assert tags["graph"] is True
+    assert [e.step for e in events.Scalars("val/acc")] == [1, 2]
+
+
+def test_a_second_run_never_overwrites_the_first(tmp_path):
+    first = zoo.Trainer(tiny_spec(tmp_path, epochs=1, tensorboard=False)).fit()
+    second = zoo.Trainer(tiny_spec(tmp_path, epochs=1, tensorboard=False)).fit()
+    assert first["out_dir"] != second["out_dir"] and second["out_dir"].endswith("run_1")
+
+
+def test_evaluate_and_predict(tmp_path):
+    trainer = zoo.Trainer(tiny_spec(tmp_path, epochs=1, tensorboard=False))
+    trainer.fit()
+    metrics = trainer.evaluate("val")
+    assert set(metrics) == {"val_loss", "val_acc", "val_top5"} and 0 <= metrics["val_acc"] <= 1
+    assert metrics["val_acc"] == trainer.history[-1]["val_acc"]
+    from zoo.data.shapes import Shapes
+
+    images = [Shapes(4, split="test")[i][0] for i in range(4)]
+    results = trainer.predict(images, topk=3)
+    assert len(results) == 4 and all(r["label"] in trainer.classes and len(r["topk"]) == 3 for r in results)
+    with pytest.raises(zoo.ZooError, match="data.test is not set"):
+        trainer.evaluate("test")
+
+
+def test_early_stopping_stops_and_counts(tmp_path):
+    spec = tiny_spec(tmp_path, epochs=6, tensorboard=False, early_stop={"patience": 1, "min_delta": 1.0})
+    trainer = zoo.Trainer(spec)
+    trainer.fit()
+    assert len(trainer.history) == 2  # no epoch can gain a whole 1.0 of accuracy: stop after one bad epoch
+    assert trainer.state["bad_epochs"] == 1
+
+
+def test_gradient_accumulation_matches_a_bigger_batch(tmp_path):
+    """4 batches of 16 accumulated == 1 batch of 64 (no BN, mean loss): the weights agree."""
+    data = {"train": {"name": "shapes", "size": 64}, "batch_size": 64, "shuffle": False}
+    base = {"model": {"name": "cifar10_quick"}, "optimizer": {"name": "sgd", "lr": 0.1}}
+    trainer = {"epochs": 1, "monitor": "train_loss", "tensorboard": False, "progress": False}
+    big = zoo.Trainer(
+        zoo.TrainSpec.from_dict({**base, "data": data, "trainer": {**trainer, "out_dir": str(tmp_path / "a")}})
+    )
+    big.fit()
+    small = zoo.Trainer(
+        zoo.TrainSpec.from_dict(
+            {
+                **base,
+                "data": {**data, "batch_size": 16},
+                "trainer": {**trainer, "accumulate": 4, "out_dir": str(tmp_path / "b")},
+            }
+        )
+    )
+    small.fit()
+    for a, b in zip(big.model.parameters(), small.model.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-5)
+    assert small.state["step"] == 1
+
+
+def test_gradient_clipping_bounds_the_update(tmp_path):
+    spec = tiny_spec(tmp_path, epochs=1, tensorboard=False, grad_clip=1e-3)
+    trainer = zoo.Trainer(spec).setup()
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.optimizer = torch.optim.SGD(trainer.model.parameters(), lr=1.0)  # plain SGD: step = lr * grad
+    trainer.scheduler = None
+    loader = trainer.loaders["train"]
+    x, y = next(iter(loader))
+    trainer.optimizer.zero_grad()
+    trainer.loss_fn(trainer.model(x), y).backward()
+    trainer._optimizer_step()
+    moved = torch.sqrt(sum(((p - b) ** 2).sum() for p, b in zip(trainer.model.parameters(), before, strict=True)))
+    assert moved <= 1e-3 + 1e-6
+
+
+def test_mse_loss_gets_one_hot_targets(tmp_path):
+    spec = zoo.TrainSpec.from_dict(
+        {
+            "model": {"name": "cifar10_quick"},
+            "data": {"train": {"name": "shapes", "size": 64}, "batch_size": 32},
+            "loss": {"name": "mse"},
+            "scheduler": {"name": "warmup_cosine", "warmup_epochs": 0.5},
+            "trainer": {"epochs": 1, "monitor": "train_loss", "out_dir": str(tmp_path / "r"), "tensorboard": False},
+        }
+    )
+    history = zoo.Trainer(spec).fit()["history"]
+    assert history[0]["train_loss"] > 0
