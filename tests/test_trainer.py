@@ -89,7 +89,7 @@ def test_evaluate_and_predict(tmp_path):
     images = [Shapes(4, split="test")[i][0] for i in range(4)]
     results = trainer.predict(images, topk=3)
     assert len(results) == 4 and all(r["label"] in trainer.classes and len(r["topk"]) == 3 for r in results)
-    with pytest.raises(zoo.ZooError, match="data.test is not set"):
+    with pytest.raises(zoo.ZooError, match=r"data\.test is not set"):
         trainer.evaluate("test")
 
 
