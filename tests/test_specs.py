@@ -31,7 +31,22 @@ def test_examples_validate_and_round_trip(path):
 
 
 def test_there_are_examples():
-    assert {p.name for p in EXAMPLES} >= {"quick_shapes.yaml"}
+    assert {p.name for p in EXAMPLES} >= {
+        "quick_shapes.yaml",
+        "cifar10_quick.yaml",
+        "cifar10_quick_modern.yaml",
+        "vgg16_finetune_folder.yaml",
+    }
+
+
+def test_the_default_spec_is_the_quick_shapes_example():
+    packaged = ROOT / "zoo" / "specs" / "quick_shapes.yaml"
+    assert packaged.read_text() == (ROOT / "examples" / "quick_shapes.yaml").read_text()
+
+
+def test_the_course_recipe_is_the_course_recipe():
+    spec = TrainSpec.from_yaml(str(ROOT / "examples" / "cifar10_quick.yaml"))
+    assert (spec.optimizer.name, spec.optimizer.lr, spec.data.batch_size, spec.trainer.epochs) == ("sgd", 0.01, 64, 10)
 
 
 def test_overrides_are_typed_by_the_schema():
