@@ -182,3 +182,14 @@ def test_in_chans_adapts_first_conv_like_timm(tmp_path):
 def test_build_records_how_to_rebuild():
     model = zoo.build("vgg11", num_classes=5, dropout=0.1)
     assert model.zoo_build == {"name": "vgg11", "kwargs": {"num_classes": 5, "dropout": 0.1}}
+
+
+@pytest.mark.parametrize("name", zoo.list_models(source="zoo"))
+def test_builtin_cards_name_the_real_head_and_first_conv(name):
+    from zoo.adapters import find_first_conv, find_head
+
+    card = zoo.model_info(name)
+    with torch.device("meta"):
+        model = zoo.build(name, num_classes=7)
+    assert card.head == find_head(model, 7)
+    assert card.first_conv == find_first_conv(model)

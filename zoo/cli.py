@@ -51,6 +51,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a spec value, e.g. --set optimizer.lr=0.1 (repeatable)",
     )
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last complete epoch")
+    p.add_argument(
+        "--finetune",
+        action="store_true",
+        help="fine-tuning preset: freeze the backbone for the first half of the epochs, head lr ×10, "
+        "no weight decay on norms and biases (any --set wins)",
+    )
+
+    p = sub.add_parser("lr-find", parents=[common], help="learning-rate range test: table, PNG plot, suggestion")
+    p.add_argument("spec", nargs="?", help="spec YAML file; omitted: the built-in quick_shapes spec")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--start", type=float, default=1e-7)
+    p.add_argument("--end", type=float, default=10.0)
+    p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--plot", default="lr_find.png", help="where to write the plot (PNG)")
 
     p = sub.add_parser("eval", parents=[common], help="evaluate a bundle on a dataset")
     p.add_argument("bundle", help="bundle folder, URL or hf-hub:org/name")
@@ -112,7 +126,19 @@ def _info(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     from .commands import train
 
-    train(args.spec, args.overrides, args.resume)
+    train(args.spec, args.overrides, args.resume, finetune=args.finetune)
+
+
+@command("lr-find")
+def _lr_find(args: argparse.Namespace) -> None:
+    from .commands import load_spec
+    from .training import Trainer
+    from .training.lr_find import lr_find
+
+    spec = load_spec(args.spec, args.overrides)
+    result = lr_find(Trainer(spec), start=args.start, end=args.end, steps=args.steps)
+    print(result.table())
+    print(f"plot: {result.plot(args.plot)}")
 
 
 @command("eval")

@@ -13,8 +13,14 @@ logger = logging.getLogger("zoo")
 DEFAULT_SPEC = "quick_shapes.yaml"
 
 
-def train(spec_path: str | None, overrides: list[str], resume: str | None) -> dict[str, Any]:
-    """``zoo train``: from a spec file, the built-in default, or a run folder to resume."""
+FINETUNE_PRESET = ["trainer.freeze=backbone", "trainer.head_lr_mult=10", "trainer.no_decay_norm_bias=true"]
+
+
+def train(spec_path: str | None, overrides: list[str], resume: str | None, *, finetune: bool = False) -> dict[str, Any]:
+    """``zoo train``: from a spec file, the built-in default, or a run folder to resume.
+
+    ``finetune`` applies ``FINETUNE_PRESET`` (plus unfreezing halfway) before the user's overrides.
+    """
     from .specs import TrainSpec
     from .training import Trainer
 
@@ -27,9 +33,17 @@ def train(spec_path: str | None, overrides: list[str], resume: str | None) -> di
         spec = TrainSpec.from_yaml(str(run / "spec.yaml"), overrides=overrides)
         trainer = Trainer(spec, resume=run if (run / "last").is_dir() else None)
     else:
-        path = spec_path or str(files("zoo.specs") / DEFAULT_SPEC)
-        trainer = Trainer(TrainSpec.from_yaml(path, overrides=overrides))
-    result = trainer.fit()
+        if finetune:
+            epochs = load_spec(spec_path, overrides).trainer.epochs
+            halfway = [f"trainer.unfreeze_at_epoch={epochs // 2 + 1}"] if epochs > 1 else []
+            overrides = [*FINETUNE_PRESET, *halfway, *overrides]
+        trainer = Trainer(load_spec(spec_path, overrides))
+    try:
+        result = trainer.fit()
+    finally:
+        from .training import distributed
+
+        distributed.shutdown()
     out = Path(result["out_dir"])
     best = result["best"]
     if trainer.is_main_process:
@@ -38,6 +52,13 @@ def train(spec_path: str | None, overrides: list[str], resume: str | None) -> di
         logger.info(f"bundle: {out / 'best'}   (zoo predict {out / 'best'} IMAGE)")
         logger.info(f"logs:   tensorboard --logdir {out / 'tb'}")
     return result
+
+
+def load_spec(spec_path: str | None, overrides: list[str]) -> Any:
+    """The spec at ``spec_path`` with overrides, or the built-in quick_shapes spec."""
+    from .specs import TrainSpec
+
+    return TrainSpec.from_yaml(spec_path or str(files("zoo.specs") / DEFAULT_SPEC), overrides=overrides)
 
 
 def evaluate(bundle: str, data: str, *, split: str | None = None, batch_size: int = 64) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def cifar10_quick(num_classes: int = 10) -> Cifar10Quick:
 @MODELS.register(
     "cifar10_quick_bn",
     description="the course's net with BatchNorm and ReLU after each conv",
-    **{**_CARD, "head": "model1.13"},
+    **{**_CARD, "head": "model1.15"},
 )
 def cifar10_quick_bn(num_classes: int = 10) -> Cifar10Quick:
     """The quick net with BatchNorm + ReLU: trains faster and further than the faithful one."""

@@ -157,6 +157,22 @@ class TrainerSpec(Strict):
     progress: bool | None = Field(None, description="progress bars; default: only on a terminal")
     histograms_every: NonNegativeInt = Field(0, description="epochs between weight histograms; 0 = never")
     tensorboard: bool = True
+    # fine-tuning
+    freeze: Literal["none", "backbone"] | list[str] = Field(
+        "none", description="'backbone' (all but the card's head), 'none', or a list of module paths"
+    )
+    train_bn: bool = Field(False, description="let BatchNorm layers in frozen parts keep updating their statistics")
+    unfreeze_at_epoch: PositiveInt | None = Field(None, description="from this (1-based) epoch on, train everything")
+    head_lr_mult: PositiveFloat = Field(1.0, description="head learning rate = optimizer.lr × this")
+    backbone_lr: PositiveFloat | None = Field(None, description="backbone learning rate (default optimizer.lr)")
+    no_decay_norm_bias: bool = Field(False, description="no weight decay for norm layers and biases")
+    # throughput
+    amp: Literal["none", "bf16", "fp16"] = Field("none", description="autocast dtype; fp16 uses a GradScaler")
+    channels_last: bool = False
+    compile: bool = Field(False, description="torch.compile the model (bundles are saved from the plain module)")
+    data_on_device: bool = Field(
+        False, description="preprocess each split once and keep it on the device as one tensor (small datasets)"
+    )
 
     @field_validator("device")
     @classmethod

@@ -26,8 +26,11 @@ from ..factory import build
 from ..registry import model_info
 from ..specs import TrainSpec
 from ..weights.bundle_format import read_bundle_weights
+from . import distributed
 from .callbacks import Callback, EarlyStopping
 from .checkpoint import Checkpoint, capture, write_metrics
+from .device_data import DeviceLoader
+from .finetune import Finetune, frozen_paths, param_groups
 from .metrics import Meter
 from .parts import build_datasets, build_loss, build_optimizer, build_scheduler, make_loader
 from .state import read_state, rng_state, set_rng_state
@@ -50,9 +53,12 @@ class Trainer:
         self.monitor_mode = "min" if self.monitor.endswith("loss") else "max"
         if spec.trainer.early_stop and spec.trainer.early_stop.mode:
             self.monitor_mode = spec.trainer.early_stop.mode
-        self.rank, self.world_size = 0, 1
-        self.device = resolve_device(spec.trainer.device)
+        self.rank, _, self.world_size = distributed.world()
+        device = resolve_device(spec.trainer.device)
+        distributed.init(device)
+        self.device = distributed.local_device(device)
         self.out_dir = Path(resume) if resume is not None else _fresh_dir(Path(spec.trainer.out_dir))
+        distributed.barrier()  # every rank has chosen the same out_dir before rank 0 writes into it
         self.resume_dir = Path(resume) if resume is not None else None
         self.state: dict[str, Any] = {"epoch": 0, "step": 0, "best": None, "history": []}
         self.should_stop = False
@@ -80,30 +86,66 @@ class Trainer:
             **spec.model.kwargs,
         ).to(self.device)
         self.num_classes = num_classes or self.card.num_classes
+        self.head = self.card.head or getattr(self.model, "zoo_head", None)
+        self._frozen = frozen_paths(self.model, spec.trainer.freeze, self.head)
+        self.optimizer = build_optimizer(
+            spec.optimizer, param_groups(self.model, self.head, spec.optimizer, spec.trainer)
+        )
+        self.model = self._wrap(self.model)
         self.loss_fn, self.targets_for = build_loss(spec.loss)
         self.loss_fn.to(self.device)
         pin = spec.data.pin_memory if spec.data.pin_memory is not None else self.device.type == "cuda"
-        options = {"seed": spec.trainer.seed, "rank": self.rank, "world_size": self.world_size, "pin_memory": pin}
-        self.loaders = {
-            split: make_loader(ds, spec.data, train=split == "train", **options) for split, ds in self.datasets.items()
-        }
+        self.loaders = {split: self._loader(split, ds, pin) for split, ds in self.datasets.items()}
         self.batch_size = spec.data.batch_size
         self.steps_per_epoch = len(self.loaders["train"])
-        self.optimizer = build_optimizer(spec.optimizer, self.model.parameters())
         updates = -(-self.steps_per_epoch // spec.trainer.accumulate)
         self.scheduler, self.scheduler_interval = build_scheduler(
             spec.scheduler, self.optimizer, epochs=self.epochs, steps_per_epoch=updates
         )
-        self.scaler = None
+        self.scaler = torch.amp.GradScaler(self.device.type) if spec.trainer.amp == "fp16" else None
         self.callbacks = [*self.user_callbacks, *self._builtin_callbacks()]
         if self.resume_dir is not None:
             self._load_resume_state(self.resume_dir / "last")
         self._ready = True
         return self
 
+    def _wrap(self, model: nn.Module) -> nn.Module:
+        """channels_last, DDP under torchrun, torch.compile: in that order, each only when asked for."""
+        t = self.spec.trainer
+        if t.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        if self.world_size > 1:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            # frozen parameters get no gradient until unfrozen, which DDP must be told to expect
+            model = DistributedDataParallel(model, device_ids=ids, find_unused_parameters=bool(self._frozen))
+        if t.compile:
+            model = torch.compile(model)
+        return model
+
+    def _loader(self, split: str, dataset: Any, pin: bool) -> Any:
+        spec = self.spec
+        train = split == "train"
+        if spec.trainer.data_on_device:
+            return DeviceLoader(
+                dataset,
+                batch_size=spec.data.batch_size if train else (spec.data.eval_batch_size or 2 * spec.data.batch_size),
+                device=self.device,
+                shuffle=train and spec.data.shuffle,
+                seed=spec.trainer.seed,
+                drop_last=train and spec.data.drop_last,
+                rank=self.rank,
+                world_size=self.world_size,
+            )
+        options = {"seed": spec.trainer.seed, "rank": self.rank, "world_size": self.world_size, "pin_memory": pin}
+        return make_loader(dataset, spec.data, train=train, **options)
+
     def _builtin_callbacks(self) -> list[Callback]:
         t = self.spec.trainer
         found: list[Callback] = []
+        if self._frozen:
+            found.append(Finetune(self._frozen, t.train_bn, t.unfreeze_at_epoch))
         if t.early_stop:
             found.append(EarlyStopping(t.early_stop.patience, t.early_stop.min_delta))
         if self.is_main_process:
@@ -129,6 +171,7 @@ class Trainer:
         self._call("on_fit_start")
         for epoch in range(self.state["epoch"], self.epochs):
             self.epoch = epoch
+            self.model.train()
             self._call("on_epoch_start")
             start = time.perf_counter()
             metrics = {"epoch": self.epoch + 1, **self._train_epoch()}
@@ -142,10 +185,10 @@ class Trainer:
             if self.should_stop:
                 break
         self._call("on_fit_end")
+        distributed.barrier()
         return {"best": self.state["best"], "history": self.history, "out_dir": str(self.out_dir)}
 
     def _train_epoch(self) -> dict[str, float]:
-        self.model.train()
         self.loaders["train"].sampler.set_epoch(self.epoch)
         meter = Meter(self.device, top5=self.num_classes >= 10)
         accumulate = self.spec.trainer.accumulate
@@ -155,7 +198,7 @@ class Trainer:
             with self._autocast():
                 logits = self.model(x)
                 loss = self.loss_fn(logits, self.targets_for(logits, y))
-            (loss / accumulate).backward()
+            self._backward(loss / accumulate)
             if (i + 1) % accumulate == 0 or i == last:
                 self._optimizer_step()
             meter.update(loss, logits.float(), y)
@@ -164,11 +207,20 @@ class Trainer:
                 self._call("on_log", meter.compute("train"))
         return self._reduce(meter).compute("train")
 
+    def _backward(self, loss: Tensor) -> None:
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+
     def _optimizer_step(self) -> None:
         clip = self.spec.trainer.grad_clip
         if clip:
+            if self.scaler is not None:
+                self.scaler.unscale_(self.optimizer)
             nn.utils.clip_grad_norm_(self.model.parameters(), clip)
-        self.optimizer.step()
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.state["step"] += 1
         self._step_scheduler("step")
@@ -284,12 +336,20 @@ class Trainer:
         return self.datasets.get("val", self.datasets["train"]).transform
 
     def _to_device(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
-        return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        x = x.to(self.device, non_blocking=True)
+        if self.spec.trainer.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, y.to(self.device, non_blocking=True)
 
     def _autocast(self) -> Any:
-        return nullcontext()
+        amp = self.spec.trainer.amp
+        if amp == "none":
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
 
     def _reduce(self, meter: Meter) -> Meter:
+        """Sum the meter over all processes (a no-op in one process)."""
+        distributed.all_reduce_sum(meter.state())
         return meter
 
     def _call(self, hook: str, *args: Any) -> None:
