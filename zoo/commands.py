@@ -56,9 +56,11 @@ def train(spec_path: str | None, overrides: list[str], resume: str | None, *, fi
 
 def load_spec(spec_path: str | None, overrides: list[str]) -> Any:
     """The spec at ``spec_path`` with overrides, or the built-in quick_shapes spec."""
-    from .specs import TrainSpec
+    from .specs import TrainSpec, read_yaml
 
-    return TrainSpec.from_yaml(spec_path or str(files("zoo.specs") / DEFAULT_SPEC), overrides=overrides)
+    if spec_path is None:  # the built-in spec: errors name the field, not a path inside site-packages
+        return TrainSpec.from_dict(read_yaml(str(files("zoo.specs") / DEFAULT_SPEC)), overrides=overrides)
+    return TrainSpec.from_yaml(spec_path, overrides=overrides)
 
 
 def evaluate(bundle: str, data: str, *, split: str | None = None, batch_size: int = 64) -> dict[str, Any]:

@@ -65,18 +65,20 @@ def build_model(
     if in_chans is not None and "in_chans" in params:
         call_kwargs["in_chans"] = in_chans
 
-    state, source = (None, "") if weights is None else _resolve_weights(weights, card, entry.name)
-    model = _call(entry.name, entry.obj, call_kwargs, meta=state is not None)
-    head = card.head or find_head(model, num_classes or card.num_classes)
-    attach_head_api(model, head)
-    if num_classes is not None and not takes_num_classes:
-        model.reset_classifier(num_classes)
+    def instantiate(meta: bool) -> nn.Module:
+        model = _call(entry.name, entry.obj, call_kwargs, meta=meta)
+        attach_head_api(model, card.head or find_head(model, num_classes or card.num_classes))
+        if num_classes is not None and not takes_num_classes:
+            model.reset_classifier(num_classes)
+        return model
 
+    state, source = (None, "") if weights is None else _resolve_weights(weights, card, entry.name)
+    model = instantiate(meta=state is not None)
     if state is not None:
-        report = load_weights(model, state, head=head, source=source, strict=strict)
+        report = load_weights(model, state, head=model.zoo_head_path, source=source, strict=strict)
         if meta_leftovers(model):  # e.g. non-persistent buffers: rebuild for real and load again
-            model = attach_head_api(_call(entry.name, entry.obj, call_kwargs, meta=False), head)
-            report = load_weights(model, state, head=head, source=source, strict=strict)
+            model = instantiate(meta=False)
+            report = load_weights(model, state, head=model.zoo_head_path, source=source, strict=strict)
         model.zoo_load_report = report
     if in_chans is not None and "in_chans" not in params:
         if not card.first_conv:
@@ -152,7 +154,7 @@ def _resolve_weights(weights: WeightsSource, card: CardFields, name: str) -> tup
     path = Path(text).expanduser()
     if path.is_dir():
         return read_bundle_weights(path), str(path)
-    if not path.exists() and not path.suffix and card.weights is not None and "/" not in text:
+    if not path.exists() and not path.suffix and "/" not in text:
         tags = ", ".join(card.weights) or "none"
         raise WeightsError(f"weights '{text}' is neither a file nor a weights tag of {name} (tags: {tags})")
     return read_state_dict(path), str(path)

@@ -45,21 +45,24 @@ def new_head(old: nn.Module, num_classes: int) -> nn.Module:
 
 
 def attach_head_api(model: nn.Module, head: str | None) -> nn.Module:
-    """Give ``model`` ``get_classifier`` and ``reset_classifier`` bound to the head at ``head`` (if it lacks them)."""
+    """Give ``model`` ``get_classifier`` and ``reset_classifier`` bound to the head at ``head`` (if it lacks them).
+
+    ``model.zoo_head_path`` records the path for every model, timm's included.
+    """
+    model.zoo_head_path = head
     if hasattr(model, "get_classifier") and hasattr(model, "reset_classifier"):
         return model
-    model.zoo_head = head
     model.get_classifier = types.MethodType(_get_classifier, model)
     model.reset_classifier = types.MethodType(_reset_classifier, model)
     return model
 
 
 def _get_classifier(self: nn.Module) -> nn.Module:
-    if self.zoo_head is None:
+    if self.zoo_head_path is None:
         raise AttributeError(f"{type(self).__name__} has no known classifier head")
-    return self.get_submodule(self.zoo_head)
+    return self.get_submodule(self.zoo_head_path)
 
 
 def _reset_classifier(self: nn.Module, num_classes: int) -> None:
     """Replace the head with a fresh layer of ``num_classes`` outputs."""
-    self.set_submodule(self.zoo_head, new_head(_get_classifier(self), num_classes))
+    self.set_submodule(self.zoo_head_path, new_head(_get_classifier(self), num_classes))

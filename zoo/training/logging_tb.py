@@ -69,6 +69,7 @@ class TensorBoard(Callback):
             "epochs": spec.trainer.epochs,
             "loss": spec.loss.name,
         }
-        final = {f"hparam/{k}": v for k, v in (trainer.history[-1] if trainer.history else {}).items() if k != "epoch"}
+        last = trainer.history[-1] if trainer.history else {}
+        final = {f"hparam/{k}": v for k, v in last.items() if k not in ("epoch", "seconds")}
         self.writer.add_hparams(hparams, final, run_name=".")
         self.writer.close()

@@ -86,7 +86,7 @@ class Trainer:
             **spec.model.kwargs,
         ).to(self.device)
         self.num_classes = num_classes or self.card.num_classes
-        self.head = self.card.head or getattr(self.model, "zoo_head", None)
+        self.head = self.model.zoo_head_path
         self._frozen = frozen_paths(self.model, spec.trainer.freeze, self.head)
         self.optimizer = build_optimizer(
             spec.optimizer, param_groups(self.model, self.head, spec.optimizer, spec.trainer)
