@@ -66,3 +66,18 @@ def test_build_with_a_url_of_a_weights_file(server):
     torch.save(source.state_dict(), root / "q.pth")
     model = zoo.build("cifar10_quick", weights=f"{url}/q.pth")
     assert torch.equal(model.model1[0].weight, source.model1[0].weight)
+
+
+def test_a_server_that_never_answers_times_out_clearly(monkeypatch, zoo_cache):
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts the connection, never replies
+    monkeypatch.setenv("ZOO_HTTP_TIMEOUT", "0.5")
+    try:
+        with pytest.raises(DownloadError, match=r"config\.json failed: no answer within 0\.5 s \(timed out\)"):
+            zoo.load(f"http://127.0.0.1:{silent.getsockname()[1]}/quick")
+    finally:
+        silent.close()
+    assert not list(zoo_cache.rglob("*.tmp")) and not list(zoo_cache.rglob("config.json"))

@@ -152,3 +152,55 @@ def test_mse_loss_gets_one_hot_targets(tmp_path):
     )
     history = zoo.Trainer(spec).fit()["history"]
     assert history[0]["train_loss"] > 0
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "optimizer"),
+    [
+        ({"name": "cosine"}, {"name": "sgd"}),
+        ({"name": "step", "step_size": 1, "gamma": 0.5}, {"name": "adamw"}),
+        ({"name": "multistep", "milestones": [1]}, {"name": "adagrad"}),
+        ({"name": "onecycle"}, {"name": "rmsprop", "lr": 0.001}),
+        ({"name": "warmup_cosine", "warmup_epochs": 1}, {"name": "NAdam", "lr": 0.001}),
+        ({"name": "plateau", "patience": 0, "factor": 0.5, "mode": "min"}, {"name": "adam", "lr": 0.001}),
+    ],
+    ids=lambda v: v["name"],
+)
+def test_every_scheduler_and_optimizer_name_trains(tmp_path, scheduler, optimizer):
+    spec = zoo.TrainSpec.from_dict(
+        {
+            "model": {"name": "cifar10_quick"},
+            "data": {"train": {"name": "shapes", "size": 64, "cache": True}, "batch_size": 16},
+            "optimizer": optimizer,
+            "scheduler": scheduler,
+            "trainer": {"epochs": 2, "monitor": "train_loss", "out_dir": str(tmp_path), "tensorboard": False},
+        }
+    )
+    trainer = zoo.Trainer(spec)
+    history = trainer.fit()["history"]
+    assert type(trainer.optimizer).__name__.lower() == optimizer["name"].lower()
+    if scheduler["name"] == "step":
+        assert history[1]["lr"] == pytest.approx(history[0]["lr"] * 0.5)
+    if scheduler["name"] == "onecycle":
+        assert trainer.scheduler.last_epoch == trainer.state["step"] == 8
+
+
+def test_progress_bars_on_request(tmp_path, zoo_cli):
+    result = zoo_cli(
+        "train", "--set", "trainer.progress=true", "--set", "trainer.epochs=1", "--set", "data.train.size=64",
+        "--set", "data.val.size=32", "--set", f"trainer.out_dir={tmp_path / 'r'}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert ("epochs: 100%" in result.stderr and "step/s" in result.stderr) or "s/step" in result.stderr
+
+
+def test_finetune_preset_sets_the_fine_tuning_controls(tmp_path, zoo_cli):
+    result = zoo_cli(
+        "train", "--finetune", "--set", "trainer.epochs=2", "--set", "data.train.size=64",
+        "--set", "data.val.size=32", "--set", f"trainer.out_dir={tmp_path / 'r'}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    spec = zoo.TrainSpec.from_yaml(str(tmp_path / "r" / "spec.yaml"))
+    t = spec.trainer
+    assert (t.freeze, t.unfreeze_at_epoch, t.head_lr_mult, t.no_decay_norm_bias) == ("backbone", 2, 10, True)
+    assert "epoch 2: unfreezing" in result.stderr

@@ -12,7 +12,10 @@ from pathlib import Path
 from ..atomic import atomic_path
 from ..errors import DownloadError, WeightsError
 
-TIMEOUT_S = 30.0
+
+def timeout_s() -> float:
+    """Seconds to wait for a server (``ZOO_HTTP_TIMEOUT``, default 30)."""
+    return float(os.environ.get("ZOO_HTTP_TIMEOUT", 30))
 
 
 def cache_dir() -> Path:
@@ -44,7 +47,7 @@ def check_sha256(path: Path, expected: str, *, what: str) -> None:
         raise WeightsError(f"{what} failed its sha256 check (expected {expected}, got {actual[: len(expected)]})")
 
 
-def download(url: str, dest: Path, *, sha256: str | None = None, timeout: float = TIMEOUT_S) -> Path:
+def download(url: str, dest: Path, *, sha256: str | None = None, timeout: float | None = None) -> Path:
     """Fetch ``url`` to ``dest`` unless it is already cached; verify ``sha256`` (a full digest or a prefix).
 
     The file appears at ``dest`` only once complete and verified, so the cache never holds half a download.
@@ -55,7 +58,7 @@ def download(url: str, dest: Path, *, sha256: str | None = None, timeout: float 
         raise DownloadError(f"ZOO_OFFLINE=1 and '{dest.name}' from {url} is not in the cache ({dest})")
     try:
         with atomic_path(dest) as tmp:
-            with urllib.request.urlopen(url, timeout=timeout) as response, open(tmp, "wb") as out:
+            with urllib.request.urlopen(url, timeout=timeout or timeout_s()) as response, open(tmp, "wb") as out:
                 shutil.copyfileobj(response, out, 1 << 20)
             if sha256:
                 check_sha256(tmp, sha256, what=f"download of {url}")
@@ -63,5 +66,7 @@ def download(url: str, dest: Path, *, sha256: str | None = None, timeout: float 
         raise DownloadError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+            reason = f"no answer within {timeout or timeout_s():g} s (timed out)"
         raise DownloadError(f"download of {url} failed: {reason}") from exc
     return dest
