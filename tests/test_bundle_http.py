@@ -81,3 +81,17 @@ def test_a_server_that_never_answers_times_out_clearly(monkeypatch, zoo_cache):
     finally:
         silent.close()
     assert not list(zoo_cache.rglob("*.tmp")) and not list(zoo_cache.rglob("config.json"))
+
+
+def test_a_damaged_cached_copy_is_downloaded_again(server, zoo_cache):
+    root, url = server
+    model = zoo.build("cifar10_quick")
+    zoo.save(model, root / "q")
+    zoo.load(f"{url}/q")
+    cached = next(zoo_cache.rglob("model.safetensors"))
+    data = bytearray(cached.read_bytes())
+    data[200] ^= 1  # same size, different bytes
+    cached.write_bytes(bytes(data))
+    again = zoo.load(f"{url}/q")
+    assert torch.equal(again.model1[0].weight, model.model1[0].weight)
+    assert cached.read_bytes() == (root / "q" / "model.safetensors").read_bytes()

@@ -29,3 +29,12 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cpu")
     check_available(name)
     return torch.device(name)
+
+
+def describe(device: torch.device) -> str:
+    """``cuda:0 (NVIDIA H100)``, ``cpu (2 threads)``: what the trainer logs at start."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({torch.get_num_threads()} threads)"
+    return str(device)

@@ -45,3 +45,12 @@ def capture(trainer: Trainer) -> dict[str, Any]:
         "scaler": trainer.scaler.state_dict() if trainer.scaler is not None else None,
         "rng": rng_state(),
     }
+
+
+def fresh_run_dir(path: Path) -> Path:
+    """``path`` if it holds no run yet, else ``path_1``, ``path_2``… (a finished run is never overwritten)."""
+    candidate, n = path, 0
+    while (candidate / "spec.yaml").exists() or (candidate / "last").exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}_{n}")
+    return candidate

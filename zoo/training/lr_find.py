@@ -75,8 +75,8 @@ def lr_find(
             lr = start * factor**i
             for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
                 group["lr"] = lr * ratio
-            x, y = trainer._to_device(*next(batches))
-            with trainer._autocast():
+            x, y = trainer.to_device(*next(batches))
+            with trainer.autocast():
                 logits = model(x)
                 loss = trainer.loss_fn(logits, trainer.targets_for(logits, y))
             optimizer.zero_grad(set_to_none=True)

@@ -102,3 +102,13 @@ def read_state(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     except (OSError, ValueError) as exc:
         raise BundleError(f"'{folder}' holds no readable training state ({exc})") from exc
     return info, unflatten(info.pop("state"), tensors)
+
+
+def seed_everything(seed: int, deterministic: bool = False) -> None:
+    """Seed python, numpy and torch; ``deterministic`` also asks torch for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False

@@ -7,7 +7,6 @@ stopping hang off callbacks (see callbacks.py); exact resume reads ``RUN_DIR/las
 from __future__ import annotations
 
 import logging
-import random
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -15,12 +14,11 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ..bundle import unwrap
-from ..device import resolve_device
+from ..device import describe, resolve_device
 from ..errors import SpecError
 from ..factory import build
 from ..registry import model_info
@@ -28,12 +26,12 @@ from ..specs import TrainSpec
 from ..weights.bundle_format import read_bundle_weights
 from . import distributed
 from .callbacks import Callback, EarlyStopping
-from .checkpoint import Checkpoint, capture, write_metrics
+from .checkpoint import Checkpoint, capture, fresh_run_dir, write_metrics
 from .device_data import DeviceLoader
 from .finetune import Finetune, frozen_paths, param_groups
 from .metrics import Meter
 from .parts import build_datasets, build_loss, build_optimizer, build_scheduler, make_loader
-from .state import read_state, rng_state, set_rng_state
+from .state import read_state, rng_state, seed_everything, set_rng_state
 
 logger = logging.getLogger("zoo")
 
@@ -57,7 +55,7 @@ class Trainer:
         device = resolve_device(spec.trainer.device)
         distributed.init(device)
         self.device = distributed.local_device(device)
-        self.out_dir = Path(resume) if resume is not None else _fresh_dir(Path(spec.trainer.out_dir))
+        self.out_dir = Path(resume) if resume is not None else fresh_run_dir(Path(spec.trainer.out_dir))
         distributed.barrier()  # every rank has chosen the same out_dir before rank 0 writes into it
         self.resume_dir = Path(resume) if resume is not None else None
         self.state: dict[str, Any] = {"epoch": 0, "step": 0, "best": None, "history": []}
@@ -73,7 +71,7 @@ class Trainer:
         if self._ready:
             return self
         spec = self.spec
-        _seed_everything(spec.trainer.seed, spec.trainer.deterministic)
+        seed_everything(spec.trainer.seed, spec.trainer.deterministic)
         self.card = model_info(spec.model.name)
         self.datasets = build_datasets(spec.data, self.card)
         self.classes = self.datasets["train"].classes
@@ -167,7 +165,7 @@ class Trainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if self.is_main_process:
             self.spec.to_yaml(self.out_dir / "spec.yaml")
-        self.log(f"training {self.spec.model.name} on {_describe(self.device)}; run folder {self.out_dir}")
+        self.log(f"training {self.spec.model.name} on {describe(self.device)}; run folder {self.out_dir}")
         self._call("on_fit_start")
         for epoch in range(self.state["epoch"], self.epochs):
             self.epoch = epoch
@@ -194,8 +192,8 @@ class Trainer:
         accumulate = self.spec.trainer.accumulate
         last = len(self.loaders["train"]) - 1
         for i, (x, y) in enumerate(self.loaders["train"]):
-            x, y = self._to_device(x, y)
-            with self._autocast():
+            x, y = self.to_device(x, y)
+            with self.autocast():
                 logits = self.model(x)
                 loss = self.loss_fn(logits, self.targets_for(logits, y))
             self._backward(loss / accumulate)
@@ -242,8 +240,8 @@ class Trainer:
         self.model.eval()
         meter = Meter(self.device, top5=self.num_classes >= 10)
         for x, y in self.loaders[split]:
-            x, y = self._to_device(x, y)
-            with self._autocast():
+            x, y = self.to_device(x, y)
+            with self.autocast():
                 logits = self.model(x)
                 loss = self.loss_fn(logits, self.targets_for(logits, y))
             meter.update(loss, logits.float(), y)
@@ -350,13 +348,13 @@ class Trainer:
     def _eval_transform(self) -> Any:
         return self.datasets.get("val", self.datasets["train"]).transform
 
-    def _to_device(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    def to_device(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         x = x.to(self.device, non_blocking=True)
         if self.spec.trainer.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, y.to(self.device, non_blocking=True)
 
-    def _autocast(self) -> Any:
+    def autocast(self) -> Any:
         amp = self.spec.trainer.amp
         if amp == "none":
             return nullcontext()
@@ -370,29 +368,3 @@ class Trainer:
     def _call(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
-
-
-def _seed_everything(seed: int, deterministic: bool) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    if deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
-
-
-def _fresh_dir(path: Path) -> Path:
-    """``path`` if it holds no run yet, else ``path_1``, ``path_2``… (a finished run is never overwritten)."""
-    candidate, n = path, 0
-    while (candidate / "spec.yaml").exists() or (candidate / "last").exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}_{n}")
-    return candidate
-
-
-def _describe(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    if device.type == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)"
-    return str(device)

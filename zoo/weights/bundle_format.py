@@ -52,10 +52,18 @@ def verify_files(folder: Path, config: dict[str, Any]) -> None:
             raise BundleError(
                 f"'{path}' is {size} bytes but {CONFIG} says {info['bytes']}: the file is truncated or replaced"
             )
-        if "sha256" in info and not verified_before(path, info["sha256"]):
-            if sha256_file(path) != info["sha256"]:
-                raise BundleError(f"'{path}' failed its sha256 check against {CONFIG}: the file was modified")
-            remember_verified(path, info["sha256"])
+        if not sha256_matches(path, info.get("sha256")):
+            raise BundleError(f"'{path}' failed its sha256 check against {CONFIG}: the file was modified")
+
+
+def sha256_matches(path: Path, sha256: str | None) -> bool:
+    """Whether ``path`` hashes to ``sha256`` (None: nothing to check); a match is remembered (see below)."""
+    if sha256 is None or verified_before(path, sha256):
+        return True
+    if sha256_file(path) != sha256:
+        return False
+    remember_verified(path, sha256)
+    return True
 
 
 def _signature(path: Path) -> list[int]:

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from ..errors import BundleError, DownloadError, WeightsError
+from .bundle_format import sha256_matches
 from .download import cache_dir, download, offline
 
 CONFIG = "config.json"
@@ -45,15 +46,15 @@ def _fetch_http_bundle(url: str) -> Path:
         raise BundleError(f"{url}/{CONFIG} is not a zoo bundle config (no 'files' table)") from exc
     for name, info in files.items():
         target = folder / name
-        if target.is_file() and _cached_matches(target, info):
-            continue
+        if target.is_file() and _cached_file_matches(target, info):
+            continue  # the cached copy is this bundle's file: no download
         target.unlink(missing_ok=True)
         download(f"{url}/{name}", target, sha256=info.get("sha256"))
     return folder
 
 
-def _cached_matches(path: Path, info: dict) -> bool:
-    return path.stat().st_size == info.get("bytes", path.stat().st_size)
+def _cached_file_matches(path: Path, info: dict) -> bool:
+    return path.stat().st_size == info.get("bytes", path.stat().st_size) and sha256_matches(path, info.get("sha256"))
 
 
 def _fetch_hf_bundle(source: str) -> Path:
