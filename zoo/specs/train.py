@@ -99,6 +99,10 @@ class DataSpec(Strict):
     drop_last: bool = False
     shuffle: bool = True
 
+    def batch_size_for(self, train: bool) -> int:
+        """The batch size of training, or of evaluation (``eval_batch_size``, default twice the training one)."""
+        return self.batch_size if train else (self.eval_batch_size or 2 * self.batch_size)
+
 
 class OptimizerSpec(Named):
     """A registered optimizer (sgd, adam, adamw, … or any torch.optim class name) and its arguments."""

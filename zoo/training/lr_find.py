@@ -75,10 +75,7 @@ def lr_find(
             lr = start * factor**i
             for group, ratio in zip(optimizer.param_groups, ratios, strict=True):
                 group["lr"] = lr * ratio
-            x, y = trainer.to_device(*next(batches))
-            with trainer.autocast():
-                logits = model(x)
-                loss = trainer.loss_fn(logits, trainer.targets_for(logits, y))
+            _, loss, _ = trainer.forward_loss(next(batches))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -36,7 +36,7 @@ def make_loader(
     )  # fmt: skip
     return DataLoader(
         dataset,
-        batch_size=data.batch_size if train else (data.eval_batch_size or 2 * data.batch_size),
+        batch_size=data.batch_size_for(train),
         sampler=sampler,
         num_workers=data.num_workers,
         pin_memory=pin_memory,

@@ -128,7 +128,7 @@ class Trainer:
         if spec.trainer.data_on_device:
             return DeviceLoader(
                 dataset,
-                batch_size=spec.data.batch_size if train else (spec.data.eval_batch_size or 2 * spec.data.batch_size),
+                batch_size=spec.data.batch_size_for(train),
                 device=self.device,
                 shuffle=train and spec.data.shuffle,
                 seed=spec.trainer.seed,
@@ -191,11 +191,8 @@ class Trainer:
         meter = Meter(self.device, top5=self.num_classes >= 10)
         accumulate = self.spec.trainer.accumulate
         last = len(self.loaders["train"]) - 1
-        for i, (x, y) in enumerate(self.loaders["train"]):
-            x, y = self.to_device(x, y)
-            with self.autocast():
-                logits = self.model(x)
-                loss = self.loss_fn(logits, self.targets_for(logits, y))
+        for i, batch in enumerate(self.loaders["train"]):
+            logits, loss, y = self.forward_loss(batch)
             self._backward(loss / accumulate)
             if (i + 1) % accumulate == 0 or i == last:
                 self._optimizer_step()
@@ -204,6 +201,14 @@ class Trainer:
             if self.state["step"] % self.spec.trainer.log_every == 0 and (i + 1) % accumulate == 0:
                 self._call("on_log", meter.compute("train"))
         return self._reduce(meter).compute("train")
+
+    def forward_loss(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        """``(logits, loss, targets)`` of one batch, on the device, under autocast when asked for."""
+        x, y = self.to_device(*batch)
+        with self.autocast():
+            logits = self.model(x)
+            loss = self.loss_fn(logits, self.targets_for(logits, y))
+        return logits, loss, y
 
     def _backward(self, loss: Tensor) -> None:
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
@@ -239,11 +244,8 @@ class Trainer:
             raise SpecError(f"data.{split} is not set in the spec, so there is nothing to evaluate")
         self.model.eval()
         meter = Meter(self.device, top5=self.num_classes >= 10)
-        for x, y in self.loaders[split]:
-            x, y = self.to_device(x, y)
-            with self.autocast():
-                logits = self.model(x)
-                loss = self.loss_fn(logits, self.targets_for(logits, y))
+        for batch in self.loaders[split]:
+            logits, loss, y = self.forward_loss(batch)
             meter.update(loss, logits.float(), y)
         return self._reduce(meter).compute(split)
 
