@@ -10,10 +10,9 @@ import torch
 from torchvision.transforms import v2
 
 from ..registry import Registry
+from ..registry.cards import CIFAR10_MEAN, CIFAR10_STD
 
 TRANSFORMS = Registry("transform")
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 
 
 def _register_v2() -> None:

@@ -8,9 +8,8 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from ..registry import MODELS
+from ..registry.cards import CIFAR10_MEAN, CIFAR10_STD
 
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 _CARD = dict(
     family="cifar10_quick",
     input_size=(3, 32, 32),
