@@ -192,6 +192,25 @@ def test_bad_spec_files_through_zoo_train(tmp_path, zoo_cli):
     assert "Traceback" in zoo_cli("train", "--debug", str(spec)).stderr
 
 
+def test_label_errors_through_zoo_train(tmp_path, zoo_cli):
+    (tmp_path / "named").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "named" / "cat_1.png")
+    (tmp_path / "pairs" / "ants_image").mkdir(parents=True)
+    (tmp_path / "pairs" / "ants_label").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "pairs" / "ants_image" / "a.png")
+    (tmp_path / "pairs" / "ants_label" / "a.txt").write_text("wasps")
+    cases = {
+        f"{{name: label_in_name, root: {tmp_path / 'named'}, pattern: '(\\d+)'}}": "has no (?P<label>...) group",
+        f"{{name: label_files, root: {tmp_path / 'pairs'}, classes: [ants, bees]}}": "has label 'wasps', which is not",
+    }
+    for train, message in cases.items():
+        result = zoo_cli("train", "--set", f"data.train={train}", "--set", "trainer.monitor=train_loss",
+                         "--set", "data.val=null", "--set", f"trainer.out_dir={tmp_path / 'run'}")  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith("error: ") and message in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_resume_can_lengthen_a_run_with_a_per_step_schedule(tmp_path, zoo_cli):
     """onecycle plans its steps over trainer.epochs; resuming with more epochs re-plans it instead of failing."""
     base = ["--set", "data.train.size=128", "--set", "data.val.size=32", "--set", f"trainer.out_dir={tmp_path / 'r'}"]

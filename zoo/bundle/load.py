@@ -11,8 +11,7 @@ from torch import nn
 from ..errors import BundleError, UnknownNameError
 from ..factory import build_model
 from ..registry import MODELS
-from ..weights.bundle_format import WEIGHTS, read_config, verify_files
-from ..weights.checkpoint import read_state_dict
+from ..weights.bundle_format import read_bundle
 from ..weights.sources import fetch_bundle, is_remote
 from .save import recover_interrupted
 
@@ -37,14 +36,12 @@ def load(source: str | os.PathLike, *, device: str | torch.device = "cpu", stric
     >>> model = zoo.load("runs/quick/best")
     """
     folder = resolve_bundle(source)
-    config = read_config(folder)
-    verify_files(folder, config)
+    config, state = read_bundle(folder)
     name, kwargs = config["model"]["name"], dict(config["model"].get("kwargs") or {})
     if name not in MODELS:
         provider = config["model"].get("provider")
         hint = f"; install the package that provides it ({provider})" if provider and provider != "zoo" else ""
         raise UnknownNameError(f"bundle '{folder}' needs model '{name}', which is not registered{hint}")
-    state = read_state_dict(folder / WEIGHTS)
     num_classes, in_chans = kwargs.pop("num_classes", None), kwargs.pop("in_chans", None)
     model = build_model(name, num_classes=num_classes, in_chans=in_chans, weights=state, kwargs=kwargs, strict=strict)
     report = model.zoo_load_report

@@ -40,15 +40,6 @@ def check_arguments(
             raise InvalidArgumentError(f"{what} got unknown argument '{name}'{hint}; it accepts {choices}")
 
 
-def required_arguments(fn: Callable) -> list[str]:
-    """Parameters of ``fn`` without a default."""
-    return [
-        p.name
-        for p in inspect.signature(fn).parameters.values()
-        if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    ]
-
-
 def call_with(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """Call ``fn`` with only the keyword arguments it accepts (the rest are context it does not need)."""
     accepted = accepted_arguments(fn)

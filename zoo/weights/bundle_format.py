@@ -101,11 +101,13 @@ def file_record(path: Path) -> dict[str, Any]:
     return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
-def is_bundle(folder: Path) -> bool:
-    return folder.is_dir() and (folder / CONFIG).is_file()
+def read_bundle(folder: Path) -> tuple[dict[str, Any], dict[str, Tensor]]:
+    """``(config, weights)`` of a bundle folder, read only after its config and file hashes check out."""
+    config = read_config(folder)
+    verify_files(folder, config)
+    return config, read_state_dict(folder / WEIGHTS)
 
 
 def read_bundle_weights(folder: Path) -> dict[str, Tensor]:
-    """The weights of a bundle folder, after its config and file hashes check out."""
-    verify_files(folder, read_config(folder))
-    return read_state_dict(folder / WEIGHTS)
+    """The verified weights of a bundle folder."""
+    return read_bundle(folder)[1]
