@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-from .errors import InvalidArgumentError, ZooError
+from .errors import InvalidArgumentError, ZooError, first_line
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {}
 
@@ -21,9 +23,27 @@ def command(name: str) -> Callable:
     return decorator
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one ``error:`` line (naming ``--help``) like every other zoo error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also what the docs' CLI reference is generated from)."""
-    parser = argparse.ArgumentParser(prog="zoo", description="Build, train and share PyTorch models by name.")
+    parser = Parser(prog="zoo", description="Build, train and share PyTorch models by name.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     common = argparse.ArgumentParser(add_help=False)  # so `zoo train --debug` works too
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
@@ -52,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last complete epoch")
     p.add_argument(
+        "--check",
+        action="store_true",
+        help="validate the spec and build data, model, optimizer and loss, run one batch, then stop (no training)",
+    )
+    p.add_argument(
         "--finetune",
         action="store_true",
         help="fine-tuning preset: freeze the backbone for the first half of the epochs, head lr ×10, "
@@ -63,20 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--start", type=float, default=1e-7)
     p.add_argument("--end", type=float, default=10.0)
-    p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--steps", type=positive_int, default=100)
     p.add_argument("--plot", default="lr_find.png", help="where to write the plot (PNG)")
 
     p = sub.add_parser("eval", parents=[common], help="evaluate a bundle on a dataset")
     p.add_argument("bundle", help="bundle folder, URL or hf-hub:org/name")
     p.add_argument("--data", required=True, help="a spec YAML (its test, else val split) or an image folder")
     p.add_argument("--split", help="which split of the spec to use (test or val)")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
     p = sub.add_parser("predict", parents=[common], help="predict the class of images with a bundle")
     p.add_argument("bundle", help="bundle folder, URL or hf-hub:org/name")
     p.add_argument("images", nargs="+", help="image files")
-    p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--topk", type=positive_int, default=5)
     p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, score, topk}")
 
     p = sub.add_parser(
@@ -88,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", help="a .pth/.pt/.bin/.safetensors state_dict (read with weights_only=True)")
     p.add_argument("dst", help="bundle folder to write")
     p.add_argument("--model", required=True, help="registered model name, e.g. vgg16 or timm/resnet18")
-    p.add_argument("--num-classes", type=int, help="head size when it differs from the model's default")
+    p.add_argument("--num-classes", type=positive_int, help="head size when it differs from the model's default")
     p.add_argument("--classes", help="file with one class name per line")
 
     p = sub.add_parser("push", parents=[common], help="upload a bundle to the Hugging Face Hub (needs zoo[hub])")
@@ -99,11 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @command("list")
-def _list(args: argparse.Namespace) -> None:
+def _list(args: argparse.Namespace) -> int | None:
     from .registry import list_models
 
-    for name in list_models(args.pattern, exclude=args.exclude, source=args.source):
+    names = list_models(args.pattern, exclude=args.exclude, source=args.source)
+    if not names:
+        print(f"no model name matches '{args.pattern}'", file=sys.stderr)
+        return 1
+    for name in names:
         print(name)
+    return None
 
 
 @command("info")
@@ -124,8 +154,12 @@ def _info(args: argparse.Namespace) -> None:
 
 @command("train")
 def _train(args: argparse.Namespace) -> None:
-    from .commands import train
+    from .commands import check, train
 
+    if args.check:
+        for line in check(args.spec, args.overrides, finetune=args.finetune):
+            print(line)
+        return
     train(args.spec, args.overrides, args.resume, finetune=args.finetune)
 
 
@@ -205,17 +239,28 @@ def _push(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zoo`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr, force=True)
     try:
-        return COMMANDS[args.command](args) or 0
+        code = COMMANDS[args.command](args) or 0
+        sys.stdout.flush()  # a closed pipe (zoo list | head -1) shows here, inside the try
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to say to a closed pipe
+        return 0
     except ZooError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {first_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last net: one line, never a traceback (--debug shows it)
+        if args.debug:
+            raise
+        cause = f"{type(exc).__name__}: {first_line(exc)}"
+        print(f"error: unexpected {cause} (run with --debug for details)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

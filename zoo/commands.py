@@ -25,7 +25,10 @@ def train(spec_path: str | None, overrides: list[str], resume: str | None, *, fi
     from .training import Trainer
 
     if resume is not None:
+        from .bundle.save import recover_interrupted
+
         run = Path(resume)
+        recover_interrupted(run / "last")  # a crash between the two renames of last/ must not lose the run
         if not (run / "spec.yaml").is_file():
             raise SpecError(f"'{run}' is not a run folder (no spec.yaml); cannot resume it")
         if not (run / "last").is_dir():
@@ -54,6 +57,19 @@ def train(spec_path: str | None, overrides: list[str], resume: str | None, *, fi
     return result
 
 
+def check(spec_path: str | None, overrides: list[str], *, finetune: bool = False) -> list[str]:
+    """``zoo train --check``: validate the spec, build everything and run one batch, without training.
+
+    Returns the lines to print: what was built, so the user sees the run before starting it.
+    """
+    from .training import Trainer
+
+    spec = load_spec(spec_path, [*FINETUNE_PRESET, *overrides] if finetune else overrides)
+    trainer = Trainer(spec)
+    report = trainer.check()
+    return [f"{key:<12} {value}" for key, value in report.items()] + ["spec OK: every part builds and one batch runs"]
+
+
 def load_spec(spec_path: str | None, overrides: list[str]) -> Any:
     """The spec at ``spec_path`` with overrides, or the built-in quick_shapes spec."""
     from .specs import TrainSpec, read_yaml
@@ -78,6 +94,9 @@ def evaluate(bundle: str, data: str, *, split: str | None = None, batch_size: in
     transform = bundle_transform(model.zoo_config)
     if Path(data).is_dir():
         dataset_spec = DatasetSpec(name="image_folder", root=data)
+    elif not Path(data).exists():
+        what = "spec file" if Path(data).suffix in (".yaml", ".yml", ".json") else "data folder"
+        raise SpecError(f"--data: {what} '{data}' does not exist")
     else:
         spec = TrainSpec.from_yaml(data)
         chosen = split or ("test" if spec.data.test is not None else "val")
@@ -86,12 +105,30 @@ def evaluate(bundle: str, data: str, *, split: str | None = None, batch_size: in
             raise SpecError(f"spec '{data}' has no data.{chosen} split to evaluate on")
     dataset = build_dataset(dataset_spec.model_copy(update={"transforms": None}), transform)
     classes = model.zoo_config.get("classes")
-    if classes and dataset.classes and list(dataset.classes) != list(classes):
-        raise SpecError(f"the data's classes {dataset.classes} differ from the bundle's {classes}")
+    to_bundle = class_mapping(dataset.classes, classes)
     loss_fn = torch.nn.CrossEntropyLoss()
     meter = Meter(torch.device("cpu"), top5=len(classes or []) >= 10)
     with torch.no_grad():
         for x, y in DataLoader(dataset, batch_size=batch_size):
+            y = to_bundle[y] if to_bundle is not None else y
             logits = model(x)
             meter.update(loss_fn(logits, y), logits, y)
     return {**meter.compute("eval"), "samples": len(dataset)}
+
+
+def class_mapping(data_classes: list[str] | None, bundle_classes: list[str] | None) -> Any:
+    """A tensor taking the data's label indices to the bundle's (classes matched by name), or None if equal.
+
+    A folder sorts its classes alphabetically; the bundle keeps the order it was trained with.
+    """
+    import torch
+
+    if not data_classes or not bundle_classes or list(data_classes) == list(bundle_classes):
+        return None
+    unknown = [c for c in data_classes if c not in bundle_classes]
+    if unknown:
+        raise SpecError(
+            f"the data has classes the bundle does not know: {', '.join(unknown[:5])} "
+            f"(the bundle's classes: {', '.join(bundle_classes[:10])})"
+        )
+    return torch.tensor([bundle_classes.index(c) for c in data_classes])

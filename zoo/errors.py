@@ -7,7 +7,8 @@ valid choice. The CLI prints ``error: <message>`` and exits 2 for bad input (``Z
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 
 class ZooError(Exception):
@@ -49,6 +50,10 @@ class DownloadError(ZooError):
     """A download that failed (HTTP error, timeout) or was refused because ``ZOO_OFFLINE=1``."""
 
 
+class WriteError(ZooError):
+    """A file or folder zoo could not write: disk full, read-only filesystem, a file where a folder should be."""
+
+
 class SpecError(ZooInputError):
     """A training spec that does not validate."""
 
@@ -75,3 +80,25 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """``"; did you mean a, b?"`` or ``""`` when nothing is close."""
     found = closest(name, choices)
     return f"; did you mean {', '.join(found)}?" if found else ""
+
+
+def first_line(exc: BaseException) -> str:
+    """One line of an exception's text: its last meaningful line when a worker traceback is wrapped in it."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    if any(line.startswith("Original Traceback") for line in lines):  # DataLoader workers re-raise with it
+        last = lines[-1]
+        return last.split(": ", 1)[1] if ": " in last and last.split(": ", 1)[0].endswith("Error") else last
+    return lines[0]
+
+
+@contextmanager
+def translated(where: str, error: type[ZooError]) -> Iterator[None]:
+    """Let ``ZooError``s through; any other exception of a library call becomes ``error`` naming ``where``."""
+    try:
+        yield
+    except ZooError:
+        raise
+    except Exception as exc:
+        raise error(f"{where}: {type(exc).__name__}: {first_line(exc)}") from exc

@@ -16,6 +16,7 @@ from .registry import MODELS, CardFields, card_fields
 from .registry.signature import accepted_arguments, check_arguments
 from .weights.apply import LoadReport, adapt_first_conv, load_weights, meta_leftovers
 from .weights.bundle_format import read_bundle_weights
+from .weights.bundle_rules import SOURCE_KWARGS
 from .weights.checkpoint import TORCH_SUFFIXES, read_state_dict
 from .weights.sources import fetch_bundle, fetch_file, is_remote
 
@@ -86,7 +87,7 @@ def build_model(
         adapt_first_conv(model, card.first_conv, in_chans)
 
     build_kwargs = {k: v for k, v in (("num_classes", num_classes), ("in_chans", in_chans)) if v is not None}
-    model.zoo_build = {"name": entry.name, "kwargs": {**build_kwargs, **kwargs}}
+    model.zoo_build = {"name": entry.name, "kwargs": {**build_kwargs, **kwargs}, "weights_from": source or None}
     return model
 
 
@@ -98,7 +99,17 @@ def _check_count(field: str, value: Any) -> None:
 
 
 def _check_kwargs(name: str, builder: Callable, kwargs: dict[str, Any]) -> set[str]:
-    """The builder's named parameters; a kwarg it cannot take raises, naming the ones it can."""
+    """The builder's named parameters; a kwarg it cannot take raises, naming the ones it can.
+
+    Kwargs that make the builder fetch weights itself (timm's ``pretrained``, torchvision's ``weights``…) are
+    refused: zoo loads weights through ``weights=`` (checked, cached, offline-aware) and records them as data.
+    """
+    loading = [k for k in kwargs if k in SOURCE_KWARGS]
+    if loading:
+        raise InvalidArgumentError(
+            f"model '{name}' got '{loading[0]}', which would make the builder fetch weights itself; "
+            "pass weights='DEFAULT', a tag, a file or a URL to zoo.build instead"
+        )
     check_arguments(f"model '{name}'", builder, kwargs, extra=("num_classes", "in_chans", "weights"))
     return accepted_arguments(builder) or set()
 

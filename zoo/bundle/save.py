@@ -14,10 +14,11 @@ from typing import Any
 from safetensors.torch import save_model
 from torch import nn
 
-from ..atomic import current_umask, write_json, write_text
+from ..atomic import current_umask, write_errors, write_json, write_text
 from ..errors import BundleError
 from ..registry import MODELS, model_info
 from ..weights.bundle_format import CARD, CONFIG, FORMAT_VERSION, WEIGHTS, file_record
+from ..weights.bundle_rules import source_kwargs
 from .card import render_card
 
 
@@ -57,17 +58,22 @@ def save(
     card = dict(card or {})
     config = _config(model, built, classes, metrics, spec, card)
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".saving", dir=target.parent))
-    staging.chmod(0o777 & ~current_umask())
+    with write_errors(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".saving", dir=target.parent))
     try:
-        save_model(model, str(staging / WEIGHTS), metadata={"format": "pt"})
+        with write_errors(target):
+            staging.chmod(0o777 & ~current_umask())
+            save_model(model, str(staging / WEIGHTS), metadata={"format": "pt"})
+            (staging / WEIGHTS).chmod(0o666 & ~current_umask())  # safetensors makes it 0600: share it like the rest
         config["files"] = {WEIGHTS: file_record(staging / WEIGHTS)}
         write_json(staging / CONFIG, config)
         write_text(staging / CARD, render_card(config, card))
         if extra is not None:
-            extra(staging)
-        _replace_folder(staging, target)
+            with write_errors(target):
+                extra(staging)
+        with write_errors(target):
+            _replace_folder(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -75,8 +81,14 @@ def save(
 
 
 def _replace_folder(staging: Path, target: Path) -> None:
-    """Move the complete ``staging`` folder to ``target``; an old bundle there is set aside, then removed."""
+    """Move the complete ``staging`` folder to ``target``; an old bundle there is set aside, then removed.
+
+    Staging folders left by a save that was killed are removed first.
+    """
     recover_interrupted(target)
+    for stale in target.parent.glob(f".{target.name}.*.saving"):
+        if stale != staging:
+            shutil.rmtree(stale, ignore_errors=True)
     old = target.with_name(f".{target.name}.old")
     if target.exists():
         shutil.rmtree(old, ignore_errors=True)
@@ -108,12 +120,23 @@ def _config(
         "std": list(card.get("std", info.std)),
         "transforms": card.get("transforms"),
     }
+    located = source_kwargs(built["kwargs"])
+    if located:
+        raise BundleError(
+            f"model kwarg '{located[0]}' names a file, URL or weights source, which a bundle cannot record "
+            "(a bundle is data: its weights are its own files)"
+        )
     num_classes = built["kwargs"].get("num_classes", info.num_classes)
     if classes is not None and len(classes) != num_classes:
         raise BundleError(f"{len(classes)} class names given for a model with {num_classes} outputs")
     return {
         "zoo_format": FORMAT_VERSION,
-        "model": {"name": built["name"], "kwargs": built["kwargs"], "provider": MODELS.get(built["name"]).provider},
+        "model": {
+            "name": built["name"],
+            "kwargs": built["kwargs"],
+            "provider": MODELS.get(built["name"]).provider,
+            "weights_from": built.get("weights_from"),
+        },
         "classes": list(classes) if classes is not None else None,
         "preprocess": preprocess,
         "files": {},

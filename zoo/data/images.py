@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
@@ -18,9 +19,18 @@ def read_image(path: Path, mode: str) -> Image.Image:
     """Decode an image file fully and convert it to ``mode`` ('RGB' or 'L'); ``DataError`` naming a bad file."""
     try:
         with Image.open(path) as img:
-            return img.convert(mode)
+            return to_8_bits(img).convert(mode)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(f"image '{path}' cannot be decoded ({type(exc).__name__}: {exc})") from exc
+
+
+def to_8_bits(img: Image.Image) -> Image.Image:
+    """A 16-bit (or 32-bit integer) grayscale image scaled to 8 bits; Pillow's ``convert`` would clip it at 255."""
+    if not (img.mode.startswith("I;16") or img.mode == "I"):
+        return img
+    values = np.asarray(img, dtype=np.float64)
+    top = 65535.0 if img.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+    return Image.fromarray(np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8), "L")
 
 
 class ImageFiles(Dataset):

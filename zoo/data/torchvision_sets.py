@@ -5,23 +5,51 @@ from __future__ import annotations
 
 import inspect
 from functools import cache
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
 
 import torchvision.datasets as tvd
 from torch.utils.data import Dataset
 
-from ..errors import DataError
+from ..errors import DataError, DownloadError, first_line
 from ..registry import Entry
+from ..weights.download import offline
 from .registry import DATASETS
 
 
 def _open(cls: type, root: str, **kwargs: Any) -> Dataset:
+    folder = str(Path(root).expanduser())
+    if kwargs.get("download") and offline():
+        kwargs["download"] = False  # ZOO_OFFLINE=1: use files already there, never fetch
     try:
-        return cls(root=str(Path(root).expanduser()), **kwargs)
+        return cls(root=folder, **kwargs)
     except RuntimeError as exc:  # torchvision's "Dataset not found or corrupted"
+        if offline():
+            raise DataError(
+                f"{cls.__name__} data is not under '{root}' and ZOO_OFFLINE=1 forbids downloading it"
+                f"{_from(cls)}; put the files there, or unset ZOO_OFFLINE"
+            ) from exc
+        if kwargs.get("download") and "download" in str(exc).lower():  # e.g. MNIST: every mirror failed
+            raise DownloadError(
+                f"{cls.__name__} could not be downloaded{_from(cls)} ({first_line(exc)}); fetch the files yourself "
+                f"and put them under '{root}' as torchvision lays them out, then set download: false"
+            ) from exc
         hint = "" if kwargs.get("download") else "; set download: true to fetch it"
         raise DataError(f"{cls.__name__} data not found or corrupted under '{root}'{hint}") from exc
+    except (OSError, URLError, HTTPException) as exc:  # the download itself failed
+        reason = getattr(exc, "reason", None) or first_line(exc)
+        raise DownloadError(
+            f"{cls.__name__} could not be downloaded{_from(cls)} ({reason}); fetch the files yourself and put them "
+            f"under '{root}' as torchvision lays them out, then set download: false"
+        ) from exc
+
+
+def _from(cls: type) -> str:
+    """`` from URL`` for the datasets whose class names one, else ``""``."""
+    url = getattr(cls, "url", None) or next(iter(getattr(cls, "mirrors", None) or []), None)
+    return f" from {url}" if isinstance(url, str) else ""
 
 
 def _cifar(cls: type, root: str, train: bool, download: bool, verify: bool) -> Dataset:

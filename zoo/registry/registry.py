@@ -115,6 +115,9 @@ class Registry:
         """The entry for ``name`` or an alias; ``UnknownNameError`` naming the closest names otherwise."""
         entry = self.find(name)
         if entry is None:
+            in_namespaces = [p + name for p, ns in self._namespaces.items() if "/" not in name and ns.entry(name)]
+            if in_namespaces:
+                raise UnknownNameError(f"unknown {self.kind} '{name}'; did you mean {', '.join(in_namespaces)}?")
             raise UnknownNameError(f"unknown {self.kind} '{name}'{did_you_mean(name, self._suggestions(name))}")
         return entry
 

@@ -21,6 +21,10 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise SpecError(f"spec file '{path}' does not exist")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise SpecError(f"spec file '{path}' is not UTF-8 text (byte {getattr(exc, 'start', '?')})") from None
+    except OSError as exc:
+        raise SpecError(f"spec file '{path}' cannot be read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

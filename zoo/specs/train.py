@@ -85,6 +85,17 @@ class DatasetSpec(Named):
             TransformSpec(name=value)
         return value
 
+    @model_validator(mode="after")
+    def _transforms_build(self) -> DatasetSpec:
+        """Build the transforms now, so a bad argument (``Resize`` with ``size: big``) fails before training."""
+        from ..data.build import check_transforms
+
+        try:
+            check_transforms(self.transforms)
+        except ZooError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
 
 class DataSpec(Strict):
     """Datasets for each split and how they are batched."""
@@ -98,6 +109,9 @@ class DataSpec(Strict):
     pin_memory: bool | None = Field(None, description="default: true on CUDA")
     drop_last: bool = False
     shuffle: bool = True
+    val_split: float | None = Field(
+        None, gt=0, lt=1, description="carve a seeded, stratified validation set of this fraction out of train"
+    )
 
     def batch_size_for(self, train: bool) -> int:
         """The batch size of training, or of evaluation (``eval_batch_size``, default twice the training one)."""
@@ -153,7 +167,10 @@ class TrainerSpec(Strict):
     seed: int = 0
     deterministic: bool = False
     out_dir: str = "runs/quick"
-    monitor: Literal[METRICS] = "val_acc"  # type: ignore[valid-type]
+    monitor: Literal[METRICS] | None = Field(  # type: ignore[valid-type]
+        None, description="metric that picks best/ and drives early stopping; default val_acc, or train_loss "
+        "without validation data"
+    )
     early_stop: EarlyStopSpec | None = None
     grad_clip: PositiveFloat | None = Field(None, description="clip the gradient norm to this value")
     accumulate: PositiveInt = Field(1, description="gradient accumulation steps")
@@ -204,8 +221,16 @@ class TrainSpec(Strict):
 
     @model_validator(mode="after")
     def _monitor_has_data(self) -> TrainSpec:
-        if self.trainer.monitor.startswith("val") and self.data.val is None:
-            raise ValueError(f"trainer.monitor is '{self.trainer.monitor}' but data.val is not set")
+        has_val = self.data.val is not None or self.data.val_split is not None
+        if self.data.val is not None and self.data.val_split is not None:
+            raise ValueError("data.val and data.val_split are both set; keep one")
+        if self.trainer.monitor is None:
+            self.trainer.monitor = "val_acc" if has_val else "train_loss"
+        elif self.trainer.monitor.startswith("val") and not has_val:
+            raise ValueError(
+                f"trainer.monitor is '{self.trainer.monitor}' but there is no validation data; "
+                "set data.val or data.val_split, or monitor train_loss"
+            )
         return self
 
     # -- loading and saving (see io.py) --------------------------------------------------------------------------

@@ -6,10 +6,11 @@ weights and training state together), then ``metrics.json``. Resume trusts only 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..atomic import write_json
+from ..atomic import write_errors, write_json
 from ..bundle import save
 from .callbacks import Callback
 from .state import rng_state, write_state
@@ -47,10 +48,24 @@ def capture(trainer: Trainer) -> dict[str, Any]:
     }
 
 
-def fresh_run_dir(path: Path) -> Path:
-    """``path`` if it holds no run yet, else ``path_1``, ``path_2``… (a finished run is never overwritten)."""
-    candidate, n = path, 0
-    while (candidate / "spec.yaml").exists() or (candidate / "last").exists():
+RUN_MARKER = ".zoo-run"
+
+
+def claim_run_dir(path: Path) -> Path:
+    """Claim ``path`` for a new run, else ``path_1``, ``path_2``… (a run folder is never shared or overwritten).
+
+    The claim is an exclusive create of ``RUN_MARKER`` inside the folder, so two runs started together with the
+    same ``out_dir`` get two folders. Folders of older runs (``spec.yaml`` or ``last/``) are skipped too.
+    """
+    n = 0
+    while True:
+        candidate = path if n == 0 else path.with_name(f"{path.name}_{n}")
+        with write_errors(candidate):
+            candidate.mkdir(parents=True, exist_ok=True)
+            if not ((candidate / "spec.yaml").exists() or (candidate / "last").exists()):
+                try:
+                    os.close(os.open(candidate / RUN_MARKER, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+                    return candidate
+                except FileExistsError:
+                    pass
         n += 1
-        candidate = path.with_name(f"{path.name}_{n}")
-    return candidate

@@ -38,6 +38,15 @@ def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def broadcast_int(value: int) -> int:
+    """Rank 0's ``value`` on every process (``value`` itself in one process)."""
+    if not dist.is_initialized():
+        return value
+    tensor = torch.tensor([value], dtype=torch.int64)
+    dist.broadcast(tensor, src=0)
+    return int(tensor.item())
+
+
 def barrier() -> None:
     if dist.is_initialized():
         dist.barrier()

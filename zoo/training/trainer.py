@@ -6,6 +6,7 @@ stopping hang off callbacks (see callbacks.py); exact resume reads ``RUN_DIR/las
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -19,18 +20,26 @@ from torch import Tensor, nn
 
 from ..bundle import unwrap
 from ..device import describe, resolve_device
-from ..errors import SpecError
+from ..errors import SpecError, translated
 from ..factory import build
 from ..registry import model_info
 from ..specs import TrainSpec
-from ..weights.bundle_format import read_bundle_weights
+from ..weights.bundle_format import read_bundle
 from . import distributed
 from .callbacks import Callback, EarlyStopping
-from .checkpoint import Checkpoint, capture, fresh_run_dir, write_metrics
+from .checkpoint import Checkpoint, capture, claim_run_dir, write_metrics
 from .device_data import DeviceLoader
 from .finetune import Finetune, frozen_paths, param_groups
 from .metrics import Meter
-from .parts import build_datasets, build_loss, build_optimizer, build_scheduler, make_loader
+from .parts import (
+    build_datasets,
+    build_loss,
+    build_optimizer,
+    build_scheduler,
+    check_first_sample,
+    make_loader,
+    resolve_num_classes,
+)
 from .state import read_state, rng_state, seed_everything, set_rng_state
 
 logger = logging.getLogger("zoo")
@@ -55,9 +64,9 @@ class Trainer:
         device = resolve_device(spec.trainer.device)
         distributed.init(device)
         self.device = distributed.local_device(device)
-        self.out_dir = Path(resume) if resume is not None else fresh_run_dir(Path(spec.trainer.out_dir))
-        distributed.barrier()  # every rank has chosen the same out_dir before rank 0 writes into it
+        self.out_dir = Path(resume) if resume is not None else Path(spec.trainer.out_dir)
         self.resume_dir = Path(resume) if resume is not None else None
+        self._claimed = resume is not None
         self.state: dict[str, Any] = {"epoch": 0, "step": 0, "best": None, "history": []}
         self.should_stop = False
         self.epoch = 0
@@ -73,9 +82,9 @@ class Trainer:
         spec = self.spec
         seed_everything(spec.trainer.seed, spec.trainer.deterministic)
         self.card = model_info(spec.model.name)
-        self.datasets = build_datasets(spec.data, self.card)
+        self.datasets = build_datasets(spec.data, self.card, seed=spec.trainer.seed)
         self.classes = self.datasets["train"].classes
-        num_classes = spec.model.num_classes or (len(self.classes) if self.classes else None)
+        num_classes = resolve_num_classes(spec.model.num_classes, self.classes)
         self.model = build(
             spec.model.name,
             num_classes=num_classes,
@@ -84,6 +93,7 @@ class Trainer:
             **spec.model.kwargs,
         ).to(self.device)
         self.num_classes = num_classes or self.card.num_classes
+        check_first_sample(self.datasets["train"], spec.model.in_chans or self.card.input_size[0], spec.model.name)
         self.head = self.model.zoo_head_path
         self._frozen = frozen_paths(self.model, spec.trainer.freeze, self.head)
         self.optimizer = build_optimizer(
@@ -96,6 +106,12 @@ class Trainer:
         self.loaders = {split: self._loader(split, ds, pin) for split, ds in self.datasets.items()}
         self.batch_size = spec.data.batch_size
         self.steps_per_epoch = len(self.loaders["train"])
+        if self.steps_per_epoch == 0:
+            raise SpecError(
+                f"data.train has {len(self.datasets['train'])} sample(s), fewer than one batch of "
+                f"{spec.data.batch_size} with drop_last, so an epoch would make no optimizer step; "
+                "lower data.batch_size or set data.drop_last: false"
+            )
         updates = -(-self.steps_per_epoch // spec.trainer.accumulate)
         self.scheduler, self.scheduler_interval = build_scheduler(
             spec.scheduler, self.optimizer, epochs=self.epochs, steps_per_epoch=updates
@@ -106,6 +122,27 @@ class Trainer:
             self._load_resume_state(self.resume_dir / "last")
         self._ready = True
         return self
+
+    @torch.no_grad()
+    def check(self) -> dict[str, Any]:
+        """Build everything and run one training batch through the model, training nothing (``zoo train --check``).
+
+        Returns what was built: model, parameters, samples and batches per split, the batch's logits shape.
+        """
+        self.setup()
+        self.model.eval()
+        logits, loss, _ = self.forward_loss(next(iter(self.loaders["train"])))
+        if not torch.isfinite(loss):
+            raise SpecError(f"the first batch gives a loss of {loss.item()}; check the data and loss settings")
+        report: dict[str, Any] = {
+            "model": f"{self.spec.model.name} ({sum(p.numel() for p in self.model.parameters()):,} parameters)",
+            "classes": self.num_classes,
+        }
+        for split, loader in self.loaders.items():
+            report[split] = f"{len(self.datasets[split])} samples, {len(loader)} batches"
+        report["monitor"] = self.monitor
+        report["batch"] = f"logits {tuple(logits.shape)}, loss {loss.item():.4f}"
+        return report
 
     def _wrap(self, model: nn.Module) -> nn.Module:
         """channels_last, DDP under torchrun, torch.compile: in that order, each only when asked for."""
@@ -161,11 +198,13 @@ class Trainer:
     # -- the loop ----------------------------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:
         """Train for ``trainer.epochs`` (from the resumed epoch); returns ``{"best", "history", "out_dir"}``."""
+        self._claim_out_dir()
         self.setup()
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         if self.is_main_process:
             self.spec.to_yaml(self.out_dir / "spec.yaml")
         self.log(f"training {self.spec.model.name} on {describe(self.device)}; run folder {self.out_dir}")
+        if "val" not in self.loaders:
+            self.log(f"no validation data: monitoring {self.monitor} (set data.val or data.val_split to validate)")
         self._call("on_fit_start")
         for epoch in range(self.state["epoch"], self.epochs):
             self.epoch = epoch
@@ -185,6 +224,16 @@ class Trainer:
         self._call("on_fit_end")
         distributed.barrier()
         return {"best": self.state["best"], "history": self.history, "out_dir": str(self.out_dir)}
+
+    def _claim_out_dir(self) -> None:
+        """Rank 0 claims a fresh run folder (see ``claim_run_dir``); every rank then uses that same folder."""
+        if self._claimed:
+            return
+        requested = self.out_dir
+        claimed = claim_run_dir(requested) if self.is_main_process else requested
+        suffix = distributed.broadcast_int(_suffix_number(claimed, requested))
+        self.out_dir = requested if suffix == 0 else requested.with_name(f"{requested.name}_{suffix}")
+        self._claimed = True
 
     def _train_epoch(self) -> dict[str, float]:
         self.loaders["train"].sampler.set_epoch(self.epoch)
@@ -321,7 +370,13 @@ class Trainer:
 
     def _load_resume_state(self, folder: Path) -> None:
         info, state = read_state(folder)
-        self.unwrapped_model.load_state_dict(read_bundle_weights(folder))
+        config, weights = read_bundle(folder)
+        built = self.unwrapped_model.zoo_build
+        changes = _model_changes(config["model"], built)
+        if changes:
+            raise SpecError(f"cannot resume '{self.out_dir}': the spec's model differs from the run's ({changes})")
+        with translated(f"cannot resume '{self.out_dir}': its weights do not fit the model", SpecError):
+            self.unwrapped_model.load_state_dict(weights)
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state["scheduler"] is not None:
             plateau = isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
@@ -370,3 +425,17 @@ class Trainer:
     def _call(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
+
+
+def _suffix_number(claimed: Path, requested: Path) -> int:
+    """``n`` of a claimed ``out_dir_n`` (0 for ``out_dir`` itself)."""
+    return 0 if claimed == requested else int(claimed.name.rsplit("_", 1)[1])
+
+
+def _model_changes(saved: dict[str, Any], built: dict[str, Any]) -> str:
+    """What differs between the run's recorded model and the one the spec builds now ("" when nothing does)."""
+    if saved["name"] != built["name"]:
+        return f"model.name was '{saved['name']}', now '{built['name']}'"
+    before, now = saved.get("kwargs") or {}, json.loads(json.dumps(built["kwargs"], default=str))
+    keys = sorted(k for k in {*before, *now} if before.get(k) != now.get(k))
+    return "; ".join(f"model.{k} was {before.get(k)!r}, now {now.get(k)!r}" for k in keys)

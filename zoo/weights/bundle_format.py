@@ -10,9 +10,10 @@ from typing import Any
 from torch import Tensor
 
 from ..atomic import write_json
-from ..errors import BundleError
+from ..errors import BundleError, ZooError
+from .bundle_rules import check_file_name, check_kwargs_are_data, member_path
 from .checkpoint import read_state_dict
-from .download import cache_dir, sha256_file
+from .download import cache_dir, cache_lock, cache_roots, sha256_file
 
 FORMAT_VERSION = 1
 CONFIG = "config.json"
@@ -21,7 +22,7 @@ CARD = "README.md"
 
 
 def read_config(folder: Path) -> dict[str, Any]:
-    """The bundle's ``config.json``, checked for the keys zoo needs."""
+    """The bundle's ``config.json``, checked for the keys zoo needs and for the rules of ``bundle_rules``."""
     if not folder.is_dir():
         raise BundleError(f"bundle folder '{folder}' does not exist")
     path = folder / CONFIG
@@ -31,39 +32,63 @@ def read_config(folder: Path) -> dict[str, Any]:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BundleError(f"'{path}' is not valid JSON ({exc})") from exc
+    return check_config(config, str(path))
+
+
+def check_config(config: Any, where: str) -> dict[str, Any]:
+    """``config`` once it is a zoo bundle config whose file names and kwargs are plain data."""
     if not isinstance(config, dict) or config.get("zoo_format") != FORMAT_VERSION:
-        raise BundleError(f"'{path}' is not a zoo bundle config (expected \"zoo_format\": {FORMAT_VERSION})")
+        raise BundleError(f"'{where}' is not a zoo bundle config (expected \"zoo_format\": {FORMAT_VERSION})")
     model = config.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("name"), str):
-        raise BundleError(f"'{path}' lacks model.name, the builder to rebuild the model with")
-    if not isinstance(config.get("files"), dict) or WEIGHTS not in config["files"]:
-        raise BundleError(f"'{path}' lists no '{WEIGHTS}' under \"files\"")
+        raise BundleError(f"'{where}' lacks model.name, the builder to rebuild the model with")
+    model["kwargs"] = check_kwargs_are_data(model.get("kwargs"), where=f"'{where}'")
+    files = config.get("files")
+    if not isinstance(files, dict) or WEIGHTS not in files:
+        raise BundleError(f"'{where}' lists no '{WEIGHTS}' under \"files\"")
+    for name, info in files.items():
+        check_file_name(name, where=f"'{where}'")
+        if not (isinstance(info, dict) and _is_sha256(info.get("sha256")) and _is_size(info.get("bytes"))):
+            raise BundleError(f"'{where}' gives no valid sha256 and byte size for the file '{name}'")
     return config
 
 
+def _is_sha256(value: Any) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _is_size(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def verify_files(folder: Path, config: dict[str, Any]) -> None:
-    """Check every listed file's size and sha256 before anything reads it."""
+    """Check every listed file's place, size and sha256 before anything reads it."""
     for name, info in config["files"].items():
-        path = folder / name
+        path = member_path(folder, name, where=f"'{folder / CONFIG}'", roots=cache_roots())
         if not path.is_file():
             raise BundleError(f"bundle '{folder}' is missing '{name}' listed in {CONFIG}")
         size = path.stat().st_size
-        if "bytes" in info and size != info["bytes"]:
+        if size != info["bytes"]:
             raise BundleError(
                 f"'{path}' is {size} bytes but {CONFIG} says {info['bytes']}: the file is truncated or replaced"
             )
-        if not sha256_matches(path, info.get("sha256")):
+        if not sha256_matches(path, info["sha256"]):
             raise BundleError(f"'{path}' failed its sha256 check against {CONFIG}: the file was modified")
 
 
 def sha256_matches(path: Path, sha256: str | None) -> bool:
-    """Whether ``path`` hashes to ``sha256`` (None: nothing to check); a match is remembered (see below)."""
-    if sha256 is None or verified_before(path, sha256):
+    """Whether ``path`` hashes to ``sha256`` (a full digest or a prefix; None: nothing to check).
+
+    The full digest of every file hashed is remembered with its stat signature (see ``_signature``), so a file is
+    hashed once until its bytes change: hashing 500 MB takes 0.3 s.
+    """
+    if sha256 is None:
         return True
-    if sha256_file(path) != sha256:
-        return False
-    remember_verified(path, sha256)
-    return True
+    digest = remembered_sha256(path)
+    if digest is None:
+        digest = sha256_file(path)
+        remember_sha256(path, digest)
+    return digest.startswith(sha256.lower())
 
 
 def _signature(path: Path) -> list[int]:
@@ -76,23 +101,26 @@ def _verified_index() -> Path:
     return cache_dir() / "verified.json"
 
 
-def verified_before(path: Path, sha256: str) -> bool:
-    """Whether this very file (same stat signature) already matched ``sha256``: hashing 500 MB takes 0.3 s."""
+def remembered_sha256(path: Path) -> str | None:
+    """The digest recorded for this very file (same stat signature), if any."""
     try:
         record = json.loads(_verified_index().read_text()).get(os.path.realpath(path))
-    except (OSError, ValueError):
-        return False
-    return record == {"sha256": sha256, "stat": _signature(path)}
+        return record["sha256"] if record["stat"] == _signature(path) else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
-def remember_verified(path: Path, sha256: str) -> None:
-    """Record that ``path`` matched ``sha256`` (best effort: a read-only cache only costs a re-hash)."""
+def remember_sha256(path: Path, sha256: str) -> None:
+    """Record the digest of ``path`` (best effort: a read-only cache only costs a re-hash)."""
     index = _verified_index()
     try:
-        records = json.loads(index.read_text()) if index.is_file() else {}
-        records[os.path.realpath(path)] = {"sha256": sha256, "stat": _signature(path)}
-        write_json(index, records)
-    except (OSError, ValueError):
+        with cache_lock(index):
+            records = json.loads(index.read_text()) if index.is_file() else {}
+            if not isinstance(records, dict):
+                records = {}
+            records[os.path.realpath(path)] = {"sha256": sha256, "stat": _signature(path)}
+            write_json(index, records)
+    except (OSError, ValueError, ZooError):
         pass
 
 

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 from ..errors import BundleError, DownloadError, WeightsError
-from .bundle_format import sha256_matches
-from .download import cache_dir, download, offline
+from .bundle_format import CONFIG, check_config
+from .bundle_rules import check_file_name, member_path
+from .download import cache_dir, cache_lock, download, hf_cache_dir, offline
 
-CONFIG = "config.json"
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
 
 def is_remote(source: str) -> bool:
@@ -29,49 +32,60 @@ def fetch_bundle(source: str) -> Path:
 
 def fetch_file(url: str, *, sha256: str | None = None) -> Path:
     """A single weights file from ``url``, cached under its name (and hash when known)."""
-    name = url.rstrip("/").rsplit("/", 1)[-1]
+    name = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    if not _PLAIN_NAME.fullmatch(name) or name in (".", ".."):
+        name = "weights"  # a URL's last segment becomes a cache file name only when it is a plain one
     key = sha256 or hashlib.sha256(url.encode()).hexdigest()[:16]
-    return download(url, cache_dir() / "files" / key / name, sha256=sha256)
+    dest = cache_dir() / "files" / key / name
+    with cache_lock(dest):
+        return download(url, dest, sha256=sha256)
 
 
 def _fetch_http_bundle(url: str) -> Path:
+    """The cached copy of the bundle at ``url``: config first, checked whole, then only the files it lists."""
     folder = cache_dir() / "bundles" / hashlib.sha256(url.encode()).hexdigest()[:16]
-    config_path = folder / CONFIG
-    if not offline():
-        config_path.unlink(missing_ok=True)  # online, the bundle's config is always read fresh
-    download(f"{url}/{CONFIG}", config_path)
-    try:
-        files = json.loads(config_path.read_text())["files"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise BundleError(f"{url}/{CONFIG} is not a zoo bundle config (no 'files' table)") from exc
-    for name, info in files.items():
-        target = folder / name
-        if target.is_file() and _cached_file_matches(target, info):
-            continue  # the cached copy is this bundle's file: no download
-        target.unlink(missing_ok=True)
-        download(f"{url}/{name}", target, sha256=info.get("sha256"))
+    with cache_lock(folder):
+        config_path = download(f"{url}/{CONFIG}", folder / CONFIG, refresh=True)  # online, always read fresh
+        config = _checked_config(config_path, f"{url}/{CONFIG}")
+        for name, info in config["files"].items():
+            target = member_path(folder, name, where=f"{url}/{CONFIG}", roots=[cache_dir()])
+            download(f"{url}/{quote(name)}", target, sha256=info["sha256"])
     return folder
 
 
-def _cached_file_matches(path: Path, info: dict) -> bool:
-    return path.stat().st_size == info.get("bytes", path.stat().st_size) and sha256_matches(path, info.get("sha256"))
+def _checked_config(path: Path, where: str) -> dict:
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{where} is not valid JSON ({exc})") from exc
+    return check_config(config, where)
 
 
 def _fetch_hf_bundle(source: str) -> Path:
+    """The snapshot folder of ``hf-hub:org/name[@rev]`` in the standard HF cache, holding only the listed files."""
     repo, _, revision = source.removeprefix("hf-hub:").partition("@")
+    config_path = hf_file(repo, CONFIG, revision=revision or None, what=source)
+    config = _checked_config(config_path, f"{source}/{CONFIG}")
+    commit = config_path.parent.name  # the snapshot folder is named after the resolved commit
+    for name in config["files"]:
+        check_file_name(name, where=f"{source}/{CONFIG}")
+        hf_file(repo, name, revision=commit, what=source)
+    return config_path.parent
+
+
+def hf_file(repo: str, filename: str, *, revision: str | None, what: str) -> Path:
+    """One file of a Hugging Face repo through huggingface_hub, into the standard HF cache (offline: cache only)."""
     try:
-        from huggingface_hub import snapshot_download
+        from huggingface_hub import hf_hub_download
     except ImportError as exc:
-        raise WeightsError(f"{source} needs huggingface_hub: pip install 'zoo[hub]'") from exc
+        raise WeightsError(f"{what} needs huggingface_hub: pip install 'zoo[hub]'") from exc
     try:
-        path = snapshot_download(
-            repo,
-            revision=revision or None,
-            cache_dir=cache_dir() / "hf",
-            local_files_only=offline(),
-            allow_patterns=[CONFIG, "*.safetensors", "README.md"],
+        path = hf_hub_download(
+            repo, filename, revision=revision, cache_dir=hf_cache_dir(), local_files_only=offline()
         )
-    except Exception as exc:  # huggingface_hub raises many error types
+    except Exception as exc:  # huggingface_hub raises many error types; translate them all
         hint = " (ZOO_OFFLINE=1 and it is not in the cache)" if offline() else ""
-        raise DownloadError(f"could not fetch {source} from the Hugging Face Hub{hint}: {type(exc).__name__}") from exc
+        raise DownloadError(
+            f"could not fetch {what} ({filename}) from the Hugging Face Hub{hint}: {type(exc).__name__}"
+        ) from exc
     return Path(path)
