@@ -181,7 +181,7 @@ def test_in_chans_adapts_first_conv_like_timm(tmp_path):
 
 def test_build_records_how_to_rebuild():
     model = zoo.build("vgg11", num_classes=5, dropout=0.1)
-    assert model.zoo_build == {"name": "vgg11", "kwargs": {"num_classes": 5, "dropout": 0.1}}
+    assert model.zoo_build == {"name": "vgg11", "kwargs": {"num_classes": 5, "dropout": 0.1}, "weights_from": None}
 
 
 @pytest.mark.parametrize("name", zoo.list_models(source="zoo"))

@@ -50,7 +50,7 @@ def test_bundle_holds_no_pickle_and_a_readable_safetensors(tmp_path):
         assert f.metadata() == {"format": "pt"}
         assert "model1.0.weight" in list(f.keys())
     config = json.loads((tmp_path / "b" / "config.json").read_text())
-    assert config["model"] == {"name": "cifar10_quick", "kwargs": {}, "provider": "zoo"}
+    assert config["model"] == {"name": "cifar10_quick", "kwargs": {}, "provider": "zoo", "weights_from": None}
     assert config["files"]["model.safetensors"]["bytes"] == (tmp_path / "b" / "model.safetensors").stat().st_size
     assert config["preprocess"]["input_size"] == [3, 32, 32]
     card = (tmp_path / "b" / "README.md").read_text()

@@ -194,3 +194,25 @@ def test_bundle_files_are_readable_by_others(tmp_path):
         os.umask(old)
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()}
     assert modes == {"model.safetensors": 0o644, "config.json": 0o644, "README.md": 0o644}
+
+
+def test_concurrent_loads_of_one_url_never_see_half_written_files(server, quick_bundle, zoo_cache):
+    import subprocess
+    import sys
+
+    root, url, _ = server
+    _hostile_copy(quick_bundle, root / "q")  # an honest copy
+    script = (
+        "import sys, zoo\n"
+        "for _ in range(6):\n"
+        "    assert zoo.load(sys.argv[1]).zoo_config['classes'] == ['a', 'b', 'c']\n"
+    )
+    env = {**os.environ, "ZOO_CACHE_DIR": str(zoo_cache)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, f"{url}/q"], env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    assert not list(zoo_cache.rglob("*.tmp"))

@@ -91,7 +91,7 @@ def test_bad_override_path_names_the_closest_key():
         ),
         ({"model": {"name": "cifar10_quick", "num_classes": 0}}, "model.num_classes: Input should be greater than 0"),
         ({"model": None}, "model: Input should be a valid dictionary"),
-        ({"trainer": {"monitor": "val_acc"}}, "trainer.monitor is 'val_acc' but data.val is not set"),
+        ({"trainer": {"monitor": "val_acc"}}, "trainer.monitor is 'val_acc' but there is no validation data"),
     ],
 )
 def test_bad_specs_name_the_field(patch, message):

@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pattern", nargs="?", default="*", help="fnmatch pattern, e.g. 'vgg*' or 'timm/resnet*'")
     p.add_argument("--source", help="only names from this provider: zoo, timm, torchvision or a plugin")
     p.add_argument("--exclude", action="append", help="fnmatch pattern to leave out (repeatable)")
+    p.add_argument("--pretrained", action="store_true", help="list pretrained tags (name.tag) instead of models")
+    p.add_argument("--json", action="store_true", help="with --pretrained: a JSON table of every tag's card")
 
     p = sub.add_parser("info", parents=[common], help="show a model's card")
     p.add_argument("name")
@@ -91,15 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=positive_int, default=100)
     p.add_argument("--plot", default="lr_find.png", help="where to write the plot (PNG)")
 
-    p = sub.add_parser("eval", parents=[common], help="evaluate a bundle on a dataset")
-    p.add_argument("bundle", help="bundle folder, URL or hf-hub:org/name")
+    p = sub.add_parser("eval", parents=[common], help="evaluate a bundle or a pretrained model on a dataset")
+    p.add_argument("bundle", help="bundle folder, URL, hf-hub:org/name, or a registered name (timm/resnet50.a1_in1k)")
     p.add_argument("--data", required=True, help="a spec YAML (its test, else val split) or an image folder")
     p.add_argument("--split", help="which split of the spec to use (test or val)")
     p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
-    p = sub.add_parser("predict", parents=[common], help="predict the class of images with a bundle")
-    p.add_argument("bundle", help="bundle folder, URL or hf-hub:org/name")
+    p = sub.add_parser("predict", parents=[common], help="predict image classes with a bundle or pretrained model")
+    p.add_argument("bundle", help="bundle folder, URL, hf-hub:org/name, or a registered name (timm/resnet50.a1_in1k)")
     p.add_argument("images", nargs="+", help="image files")
     p.add_argument("--topk", type=positive_int, default=5)
     p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, score, topk}")
@@ -127,10 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
 def _list(args: argparse.Namespace) -> int | None:
     from .registry import list_models
 
-    names = list_models(args.pattern, exclude=args.exclude, source=args.source)
+    names = list_models(args.pattern, exclude=args.exclude, source=args.source, pretrained=args.pretrained)
     if not names:
-        print(f"no model name matches '{args.pattern}'", file=sys.stderr)
+        print(f"no {'pretrained tag' if args.pretrained else 'model name'} matches '{args.pattern}'", file=sys.stderr)
         return 1
+    if args.json:
+        from .registry import weights_table
+
+        print(json.dumps(weights_table(names), indent=2))
+        return None
     for name in names:
         print(name)
     return None
@@ -189,10 +196,10 @@ def _eval(args: argparse.Namespace) -> None:
 
 @command("predict")
 def _predict(args: argparse.Namespace) -> None:
-    from .bundle import load
+    from .bundle.load import load_or_build
     from .predict import predict_images
 
-    results = predict_images(load(args.bundle), args.images, topk=args.topk)
+    results = predict_images(load_or_build(args.bundle), args.images, topk=args.topk)
     if args.json:
         print(json.dumps(results, indent=2))
         return

@@ -84,13 +84,13 @@ def evaluate(bundle: str, data: str, *, split: str | None = None, batch_size: in
     import torch
     from torch.utils.data import DataLoader
 
-    from .bundle import load
+    from .bundle.load import load_or_build
     from .data import build_dataset
     from .predict import bundle_transform
     from .specs import DatasetSpec, TrainSpec
     from .training.metrics import Meter
 
-    model = load(bundle)
+    model = load_or_build(bundle)
     transform = bundle_transform(model.zoo_config)
     if Path(data).is_dir():
         dataset_spec = DatasetSpec(name="image_folder", root=data)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from .adapters import attach_head_api, find_head
-from .errors import InvalidArgumentError, WeightsError
+from .errors import InvalidArgumentError, WeightsError, closest
 from .registry import MODELS, CardFields, card_fields
+from .registry.meta import build_on_meta
 from .registry.signature import accepted_arguments, check_arguments
 from .weights.apply import LoadReport, adapt_first_conv, load_weights, meta_leftovers
 from .weights.bundle_format import read_bundle_weights
 from .weights.bundle_rules import SOURCE_KWARGS
 from .weights.checkpoint import TORCH_SUFFIXES, read_state_dict
+from .weights.pretrained import built_config, prepare_tag_state, read_pretrained
 from .weights.sources import fetch_bundle, fetch_file, is_remote
 
 WeightsSource = str | Path | dict[str, Tensor]
@@ -66,6 +66,12 @@ def build_model(
     if in_chans is not None and "in_chans" in params:
         call_kwargs["in_chans"] = in_chans
 
+    if weights is None and card.default_weights:
+        weights = card.default_weights  # a name.tag name: a tag never yields random weights
+    state, source, tag = (None, "", None) if weights is None else _resolve_weights(weights, card, entry.name)
+    if tag is not None:
+        call_kwargs.update(tag.get("build_kwargs") or {})  # e.g. googlenet's checkpoints expect transform_input
+
     def instantiate(meta: bool) -> nn.Module:
         model = _call(entry.name, entry.obj, call_kwargs, meta=meta)
         attach_head_api(model, card.head or find_head(model, num_classes or card.num_classes))
@@ -73,9 +79,10 @@ def build_model(
             model.reset_classifier(num_classes)
         return model
 
-    state, source = (None, "") if weights is None else _resolve_weights(weights, card, entry.name)
     model = instantiate(meta=state is not None)
     if state is not None:
+        if tag is not None:
+            state = prepare_tag_state(state, tag, model)
         report = load_weights(model, state, head=model.zoo_head_path, source=source, strict=strict)
         if meta_leftovers(model):  # e.g. non-persistent buffers: rebuild for real and load again
             model = instantiate(meta=False)
@@ -86,8 +93,15 @@ def build_model(
             raise InvalidArgumentError(f"model '{entry.name}' has no first_conv in its card; cannot set in_chans")
         adapt_first_conv(model, card.first_conv, in_chans)
 
-    build_kwargs = {k: v for k, v in (("num_classes", num_classes), ("in_chans", in_chans)) if v is not None}
-    model.zoo_build = {"name": entry.name, "kwargs": {**build_kwargs, **kwargs}, "weights_from": source or None}
+    recorded = {k: v for k, v in (("num_classes", num_classes), ("in_chans", in_chans)) if v is not None}
+    recorded.update((tag or {}).get("build_kwargs") or {})
+    model.zoo_build = {
+        "name": entry.name,
+        "kwargs": {**recorded, **kwargs},
+        "weights_from": source if isinstance(weights, str | Path) else None,
+    }
+    head_kept = state is not None and not model.zoo_load_report.missing
+    model.zoo_config = built_config(card, tag, source, head_kept=head_kept)
     return model
 
 
@@ -114,35 +128,9 @@ def _check_kwargs(name: str, builder: Callable, kwargs: dict[str, Any]) -> set[s
     return accepted_arguments(builder) or set()
 
 
-_INIT_FUNCTIONS = [n for n in dir(torch.nn.init) if n.endswith("_") and not n.startswith("_")]
-
-
-@contextmanager
-def _on_meta_without_init() -> Iterator[None]:
-    """Build on the meta device with ``torch.nn.init`` skipped for meta tensors.
-
-    Init on meta tensors computes nothing, but some of it (``normal_``) imports torch._dynamo on first use,
-    which alone costs more than loading VGG16's weights.
-    """
-    originals = {n: getattr(torch.nn.init, n) for n in _INIT_FUNCTIONS}
-
-    def skipping(original: Callable) -> Callable:
-        return lambda tensor, *a, **k: tensor if tensor.is_meta else original(tensor, *a, **k)
-
-    try:
-        for n, fn in originals.items():
-            setattr(torch.nn.init, n, skipping(fn))
-        with torch.device("meta"):
-            yield
-    finally:
-        for n, fn in originals.items():
-            setattr(torch.nn.init, n, fn)
-
-
 def _call(name: str, builder: Callable, kwargs: dict[str, Any], *, meta: bool) -> nn.Module:
     try:
-        with _on_meta_without_init() if meta else nullcontext():
-            return builder(**kwargs)
+        return build_on_meta(builder, **kwargs) if meta else builder(**kwargs)
     except TypeError as exc:
         if "unexpected keyword argument" in str(exc):
             bad = str(exc).rsplit("argument", 1)[-1].strip(" '\"")
@@ -150,25 +138,33 @@ def _call(name: str, builder: Callable, kwargs: dict[str, Any], *, meta: bool) -
         raise
 
 
-def _resolve_weights(weights: WeightsSource, card: CardFields, name: str) -> tuple[dict[str, Tensor], str]:
-    """The state_dict named by ``weights`` and a label for messages."""
+def _resolve_weights(
+    weights: WeightsSource, card: CardFields, name: str
+) -> tuple[dict[str, Tensor], str, dict[str, Any] | None]:
+    """``(state_dict, label for messages, the tag's info when weights named a tag)``."""
     if isinstance(weights, dict):
-        return weights, "the given state_dict"
+        return weights, "the given state_dict", None
     text = str(weights)
-    if text in card.weights:
-        info = card.weights[text]
-        return read_state_dict(fetch_file(info["url"], sha256=info.get("sha256_prefix"))), f"{name}:{text}"
+    arch = name.rsplit(".", 1)[0] if card.default_weights else name
+    tag = card.default_tag if text == "DEFAULT" else text
+    if tag in card.weights:
+        info = card.weights[tag]
+        label = f"{arch}.{tag}"
+        return read_pretrained(info, what=label), info.get("source") or label, info
+    if text == "DEFAULT":
+        raise WeightsError(f"model '{arch}' has no pretrained weights, so weights='DEFAULT' names nothing")
     if is_remote(text):
         if text.startswith("hf-hub:") or not text.endswith((".safetensors", *TORCH_SUFFIXES)):
-            return read_bundle_weights(fetch_bundle(text)), text
-        return read_state_dict(fetch_file(text)), text
+            return read_bundle_weights(fetch_bundle(text)), text, None
+        return read_state_dict(fetch_file(text)), text, None
     path = Path(text).expanduser()
     if path.is_dir():
-        return read_bundle_weights(path), str(path)
+        return read_bundle_weights(path), str(path), None
     if not path.exists() and not path.suffix and "/" not in text:
-        tags = ", ".join(card.weights) or "none"
-        raise WeightsError(f"weights '{text}' is neither a file nor a weights tag of {name} (tags: {tags})")
-    return read_state_dict(path), str(path)
+        near = closest(text, card.weights) or list(card.weights)[:5]
+        hint = f"; nearest tags: {', '.join(near)}" if near else " (it has no weight tags)"
+        raise WeightsError(f"weights '{text}' is neither a file nor a weights tag of {arch}{hint}")
+    return read_state_dict(path), str(path), None
 
 
 __all__ = ["LoadReport", "build", "build_model"]

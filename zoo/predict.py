@@ -24,7 +24,8 @@ def bundle_transform(config: dict[str, Any]) -> Callable:
     channels, height, width = pre["input_size"]
     recorded = pre.get("transforms")
     if recorded is None:
-        return preprocess_transform(pre["input_size"], pre["mean"], pre["std"])
+        extra = {"crop_pct": pre.get("crop_pct"), "interpolation": pre.get("interpolation")}
+        return preprocess_transform(pre["input_size"], pre["mean"], pre["std"], **extra)
     specs = recorded if isinstance(recorded, str) else [TransformSpec(**t) for t in recorded]
     convert = v2.Grayscale(1) if channels == 1 else v2.RGB()
     return v2.Compose([convert, v2.Resize((height, width), antialias=True), build_transform(specs, None)])

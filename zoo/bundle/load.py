@@ -48,5 +48,15 @@ def load(source: str | os.PathLike, *, device: str | torch.device = "cpu", stric
     if strict and (report.skipped or report.missing):
         raise BundleError(f"bundle '{folder}' weights do not fit '{name}': {', '.join(report.skipped[:4])}")
     report.source = str(folder)
+    model.zoo_build["weights_from"] = config["model"].get("weights_from")  # what the saved model started from
     model.zoo_config = config
     return model.to(device).eval()
+
+
+def load_or_build(source: str | os.PathLike) -> nn.Module:
+    """A bundle (folder, file, URL, hf-hub) or, when ``source`` is a registered name and no such path exists, the
+    model built by name (``timm/resnet50.a1_in1k`` with its weights, classes and preprocessing), ready for eval."""
+    text = str(source)
+    if not is_remote(text) and not Path(text).expanduser().exists() and text in MODELS:
+        return build_model(text, kwargs={}).eval()
+    return load(source)

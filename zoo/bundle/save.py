@@ -113,13 +113,17 @@ def _config(
     card: dict[str, Any],
 ) -> dict[str, Any]:
     info = model_info(built["name"])
+    built_with = getattr(model, "zoo_config", None) or {}  # a pretrained model's classes and preprocessing
+    pre = built_with.get("preprocess") or {}
     in_chans = built["kwargs"].get("in_chans", info.input_size[0])
+    size = pre.get("input_size") or info.input_size
     preprocess = {
-        "input_size": list(card.get("input_size", (in_chans, *info.input_size[1:]))),
-        "mean": list(card.get("mean", info.mean)),
-        "std": list(card.get("std", info.std)),
-        "transforms": card.get("transforms"),
+        "input_size": list(card.get("input_size", (in_chans, *size[1:]))),
+        "mean": list(card.get("mean", pre.get("mean") or info.mean)),
+        "std": list(card.get("std", pre.get("std") or info.std)),
+        "transforms": card.get("transforms", pre.get("transforms")),
     }
+    preprocess.update({k: pre[k] for k in ("crop_pct", "interpolation") if pre.get(k) is not None})
     located = source_kwargs(built["kwargs"])
     if located:
         raise BundleError(
@@ -127,6 +131,9 @@ def _config(
             "(a bundle is data: its weights are its own files)"
         )
     num_classes = built["kwargs"].get("num_classes", info.num_classes)
+    known = built_with.get("classes")
+    if classes is None and known and len(known) == num_classes:
+        classes = known
     if classes is not None and len(classes) != num_classes:
         raise BundleError(f"{len(classes)} class names given for a model with {num_classes} outputs")
     return {

@@ -54,15 +54,54 @@ def compose(steps: Sequence[v2.Transform]) -> v2.Transform:
     return v2.Compose(list(steps))
 
 
-def preprocess_transform(input_size: Sequence[int], mean: Sequence[float], std: Sequence[float]) -> v2.Transform:
+def preprocess_transform(
+    input_size: Sequence[int],
+    mean: Sequence[float],
+    std: Sequence[float],
+    *,
+    crop_pct: float | None = None,
+    interpolation: str | None = None,
+) -> v2.Transform:
     """A model card's preprocessing: resize to its input size, to float tensor, normalize with its mean/std.
 
-    Single-channel models get grayscale input, others RGB (so MNIST feeds a 3-channel model as is).
+    With ``crop_pct`` (pretrained weights' eval recipe, as timm and torchvision do it) the shorter side is resized
+    to ``size / crop_pct`` and the centre ``size`` cropped. Single-channel models get grayscale input, others RGB
+    (so MNIST feeds a 3-channel model as is).
     """
     channels, height, width = input_size
+    mode = _interpolation(interpolation)
     steps: list[v2.Transform] = [v2.Grayscale(1) if channels == 1 else v2.RGB()]
-    steps += [v2.Resize((height, width), antialias=True), to_tensor(), v2.Normalize(list(mean), list(std))]
+    if crop_pct:
+        scale = int(height / crop_pct) if height == width else [int(height / crop_pct), int(width / crop_pct)]
+        steps += [v2.Resize(scale, interpolation=mode, antialias=True), v2.CenterCrop((height, width))]
+    else:
+        steps += [v2.Resize((height, width), interpolation=mode, antialias=True)]
+    steps += [to_tensor(), v2.Normalize(list(mean), list(std))]
     return v2.Compose(steps)
+
+
+def train_augmentation(
+    input_size: Sequence[int], mean: Sequence[float], std: Sequence[float], *, interpolation: str | None = None
+) -> v2.Transform:
+    """The standard fine-tuning augmentation: RandomResizedCrop + horizontal flip, then tensor and normalize."""
+    channels, height, width = input_size
+    return v2.Compose(
+        [
+            v2.Grayscale(1) if channels == 1 else v2.RGB(),
+            v2.RandomResizedCrop((height, width), interpolation=_interpolation(interpolation), antialias=True),
+            v2.RandomHorizontalFlip(),
+            to_tensor(),
+            v2.Normalize(list(mean), list(std)),
+        ]
+    )
+
+
+def _interpolation(name: str | None) -> v2.InterpolationMode:
+    """timm's and torchvision's names ('bicubic', 'bilinear', …) as an InterpolationMode (default bilinear)."""
+    try:
+        return v2.InterpolationMode(name or "bilinear")
+    except ValueError:
+        return v2.InterpolationMode.BILINEAR
 
 
 def _coerce(key: str, value: Any) -> Any:

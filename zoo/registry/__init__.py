@@ -1,7 +1,7 @@
 """Registries: the generic ``Registry`` class, model cards, plugin discovery, and the model registry itself."""
 
 from .cards import CardFields, ModelCard
-from .models import MODELS, card_fields, list_models, model_info, register_model
+from .models import MODELS, card_fields, list_models, model_info, register_model, weights_table
 from .plugins import load_entry_points
 from .registry import Entry, Namespace, Registry
 
@@ -17,4 +17,5 @@ __all__ = [
     "load_entry_points",
     "model_info",
     "register_model",
+    "weights_table",
 ]

@@ -28,8 +28,12 @@ class CardFields(BaseModel):
     paper: str | None = None
     description: str | None = None
     weights: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description="named pretrained weights: tag -> {url, sha256_prefix, ...}"
+        default_factory=dict, description="named pretrained weights: tag -> {source, url, sha256_prefix, ...}"
     )
+    default_tag: str | None = Field(None, description="the tag weights='DEFAULT' picks")
+    default_weights: str | None = Field(None, description="the tag a 'name.tag' name builds with")
+    crop_pct: float | None = Field(None, description="eval preprocessing: resize to size / crop_pct, then crop")
+    interpolation: str | None = None
 
 
 class ModelCard(CardFields):
@@ -43,8 +47,6 @@ class ModelCard(CardFields):
 
 def count_params(builder: Any, **kwargs: Any) -> int:
     """Build on the meta device (no memory, no init) and count parameters."""
-    import torch
+    from .meta import build_on_meta
 
-    with torch.device("meta"):
-        model = builder(**kwargs)
-    return sum(p.numel() for p in model.parameters())
+    return sum(p.numel() for p in build_on_meta(builder, **kwargs).parameters())

@@ -42,13 +42,39 @@ def register_model(name: str, *, aliases: Iterable[str] = (), override: bool = F
 
 
 def list_models(
-    pattern: str = "*", *, exclude: str | Iterable[str] | None = None, source: str | None = None
+    pattern: str = "*",
+    *,
+    exclude: str | Iterable[str] | None = None,
+    source: str | None = None,
+    pretrained: bool = False,
 ) -> list[str]:
     """Sorted model names matching ``pattern`` (fnmatch), e.g. ``list_models("vgg*", exclude="*_bn")``.
 
     ``source`` keeps one provider: ``"zoo"``, ``"timm"``, ``"torchvision"`` or a plugin's distribution name.
+    ``pretrained=True`` lists every pretrained tag instead, as ``name.tag`` (``timm/resnet50.a1_in1k``); each
+    builds with its weights.
     """
+    if pretrained:
+        names = MODELS.pretrained_names(pattern, exclude=exclude)
+        if source is not None:
+            names = [n for n in names if MODELS.get(n.rsplit(".", 1)[0]).provider == source]
+        return names
     return MODELS.names(pattern, exclude=exclude, source=source)
+
+
+_TABLE_FIELDS = ("source", "license", "input_size", "crop_pct", "interpolation", "mean", "std", "num_classes",
+                 "num_params", "file_size_mb", "top1", "top5")  # fmt: skip
+
+
+def weights_table(names: Iterable[str]) -> list[dict[str, Any]]:
+    """One row per ``name.tag``: where its weights come from, its preprocessing and recorded metrics (no download,
+    no model built; ``num_params`` and ``top1`` only where the library records them)."""
+    rows = []
+    for name in names:
+        entry = MODELS.get(name)
+        info = entry.meta["weights"][entry.meta["default_weights"]]
+        rows.append({"name": entry.name, **{k: info.get(k) for k in _TABLE_FIELDS}})
+    return rows
 
 
 def card_fields(entry: Entry) -> CardFields:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ..errors import DuplicateNameError, UnknownNameError, did_you_mean
@@ -27,6 +27,17 @@ class Entry:
     aliases: tuple[str, ...] = ()
     provider: str = "zoo"
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def with_tag(self, tag: str) -> Entry:
+        """This entry under ``name.tag``: same builder, the tag's weights by default, the tag's preprocessing."""
+        info = self.meta["weights"][tag]
+        own = {k: info[k] for k in _TAG_CARD_FIELDS if info.get(k) is not None}
+        own = {k: tuple(v) if isinstance(v, list) else v for k, v in own.items()}
+        return replace(self, name=f"{self.name}.{tag}", aliases=(), meta={**self.meta, **own, "default_weights": tag})
+
+
+# what a weights tag may say differently from its architecture's card
+_TAG_CARD_FIELDS = ("input_size", "mean", "std", "num_classes", "crop_pct", "interpolation", "license")
 
 
 class Namespace(Protocol):
@@ -129,7 +140,14 @@ class Registry:
             return self._entries[key]
         prefix, sep, rest = name.partition("/")
         if sep and prefix + "/" in self._namespaces:
-            return self._namespaces[prefix + "/"].entry(rest)
+            found = self._namespaces[prefix + "/"].entry(rest)
+            if found is not None:
+                return found
+        base, dot, tag = name.rpartition(".")
+        if dot and base and tag:  # ``arch.tag``: a pretrained tag listed in the arch's card
+            entry = self.find(base)
+            if entry is not None and tag in (entry.meta.get("weights") or {}):
+                return entry.with_tag(tag)
         return None
 
     def __contains__(self, name: str) -> bool:
@@ -159,11 +177,24 @@ class Registry:
         keep = [n for n in found if fnmatch.fnmatchcase(n, pattern)]
         return sorted(n for n in keep if not any(fnmatch.fnmatchcase(n, x) for x in excludes))
 
+    def pretrained_names(self, pattern: str = "*", *, exclude: str | Iterable[str] | None = None) -> list[str]:
+        """Sorted ``name.tag`` names of every pretrained tag (own cards' ``weights`` and namespaces') matching."""
+        self._load()
+        excludes = [exclude] if isinstance(exclude, str) else list(exclude or ())
+        found = [f"{n}.{tag}" for n, e in self._entries.items() for tag in e.meta.get("weights") or {}]
+        for prefix, namespace in self._namespaces.items():
+            if _may_match(pattern, prefix) and hasattr(namespace, "pretrained_names"):
+                found.extend(prefix + n for n in namespace.pretrained_names())
+        keep = [n for n in found if fnmatch.fnmatchcase(n, pattern)]
+        return sorted(n for n in keep if not any(fnmatch.fnmatchcase(n, x) for x in excludes))
+
     def _suggestions(self, name: str) -> list[str]:
         own = [*self._entries, *self._aliases]
         prefix, sep, _ = name.partition("/")
         if sep and prefix + "/" in self._namespaces:
-            return [prefix + "/" + n for n in self._namespaces[prefix + "/"].names()]
+            namespace = self._namespaces[prefix + "/"]
+            tagged = getattr(namespace, "pretrained_names", tuple)() if "." in name else ()
+            return [prefix + "/" + n for n in (*namespace.names(), *tagged)]
         return own + [p for p in self._namespaces]
 
 

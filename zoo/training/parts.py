@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, default_co
 
 from ..data import build_dataset, preprocess_transform
 from ..data.split import stratified_split
+from ..data.transforms import train_augmentation
 from ..errors import DataError, SpecError, first_line, translated
 from ..parts import LOSSES, OPTIMIZERS, SCHEDULERS
 from ..registry import ModelCard
@@ -18,14 +19,28 @@ from ..registry.signature import call_with
 from ..specs import DataSpec, LossSpec, OptimizerSpec, SchedulerSpec
 
 
-def build_datasets(data: DataSpec, card: ModelCard, *, seed: int = 0) -> dict[str, Dataset]:
+def build_datasets(data: DataSpec, card: ModelCard, *, seed: int = 0, pretrained: bool = False) -> dict[str, Dataset]:
     """``{"train": ..., "val": ..., "test": ...}`` for the splits the spec names; default transforms = the card's.
 
-    With ``data.val_split`` the validation set is a seeded, stratified part of train (same transforms as train).
+    From pretrained weights the defaults are the weights' eval preprocessing (resize, crop_pct, interpolation,
+    mean/std), and for train the standard augmentation (RandomResizedCrop, flip) at the same size. With
+    ``data.val_split`` the validation set is a seeded, stratified part of train (same transforms as train).
     """
-    default = preprocess_transform(card.input_size, card.mean, card.std)
+    default = preprocess_transform(
+        card.input_size, card.mean, card.std, crop_pct=card.crop_pct if pretrained else None,
+        interpolation=card.interpolation,
+    )  # fmt: skip
+    train_default = (
+        train_augmentation(card.input_size, card.mean, card.std, interpolation=card.interpolation)
+        if pretrained
+        else default
+    )
     splits = {"train": data.train, "val": data.val, "test": data.test}
-    built = {name: build_dataset(spec, default, where=f"data.{name}") for name, spec in splits.items() if spec}
+    built = {
+        name: build_dataset(spec, train_default if name == "train" else default, where=f"data.{name}")
+        for name, spec in splits.items()
+        if spec
+    }
     if data.val_split is not None:
         built["train"], built["val"] = stratified_split(built["train"], data.val_split, seed)
         if len(built["val"]) == 0:

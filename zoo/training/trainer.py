@@ -81,8 +81,9 @@ class Trainer:
             return self
         spec = self.spec
         seed_everything(spec.trainer.seed, spec.trainer.deterministic)
-        self.card = model_info(spec.model.name)
-        self.datasets = build_datasets(spec.data, self.card, seed=spec.trainer.seed)
+        self.card = _card_with_tag(spec.model.name, spec.model.weights)
+        pretrained = self.card.default_weights is not None
+        self.datasets = build_datasets(spec.data, self.card, seed=spec.trainer.seed, pretrained=pretrained)
         self.classes = self.datasets["train"].classes
         num_classes = resolve_num_classes(spec.model.num_classes, self.classes)
         self.model = build(
@@ -93,6 +94,8 @@ class Trainer:
             **spec.model.kwargs,
         ).to(self.device)
         self.num_classes = num_classes or self.card.num_classes
+        if getattr(self.model, "zoo_load_report", None) is not None:
+            self.log(f"weights: {self.model.zoo_load_report}")
         check_first_sample(self.datasets["train"], spec.model.in_chans or self.card.input_size[0], spec.model.name)
         self.head = self.model.zoo_head_path
         self._frozen = frozen_paths(self.model, spec.trainer.freeze, self.head)
@@ -439,3 +442,12 @@ def _model_changes(saved: dict[str, Any], built: dict[str, Any]) -> str:
     before, now = saved.get("kwargs") or {}, json.loads(json.dumps(built["kwargs"], default=str))
     keys = sorted(k for k in {*before, *now} if before.get(k) != now.get(k))
     return "; ".join(f"model.{k} was {before.get(k)!r}, now {now.get(k)!r}" for k in keys)
+
+
+def _card_with_tag(name: str, weights: str | None) -> Any:
+    """The model card; with ``weights`` naming a tag (or DEFAULT), the card of ``name.tag`` (its preprocessing)."""
+    card = model_info(name)
+    tag = card.default_tag if weights == "DEFAULT" else weights
+    if tag and tag in card.weights and not card.default_weights:
+        return model_info(f"{name}.{tag}")
+    return card
