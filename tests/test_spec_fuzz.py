@@ -58,9 +58,8 @@ def _mutated(changes) -> dict:
             else:
                 break
         else:
-            if isinstance(node, dict):
-                node[path[-1]] = value
-            elif isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node):
+            fits_list = isinstance(node, list) and isinstance(path[-1], int) and path[-1] < len(node)
+            if isinstance(node, dict) or fits_list:
                 node[path[-1]] = value
     return doc
 

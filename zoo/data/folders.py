@@ -14,16 +14,38 @@ from pathlib import Path
 from torchvision.datasets.folder import find_classes, make_dataset
 
 from ..errors import DataError
+from ..weights.download import cache_dir
+from .archives import fetch_archive
 from .images import IMAGE_EXTENSIONS, ImageFiles, existing_dir, image_files
 from .registry import DATASETS
+
+HYMENOPTERA_URL = "https://download.pytorch.org/tutorial/hymenoptera_data.zip"
+
+
+def _fetched(root: str, url: str | None, sha256: str | None, subdir: str | None) -> Path:
+    """``root`` (or ``root/subdir``), after extracting the archive at ``url`` into ``root`` when one is given."""
+    if sha256 is not None and url is None:
+        raise DataError("sha256 is given without url: it checks the archive that url names")
+    base = fetch_archive(url, Path(root), sha256=sha256, what=f"archive for '{root}'") if url else Path(root)
+    return existing_dir(base / subdir if subdir else base)
 
 
 @DATASETS.register("image_folder", provider="zoo")
 def image_folder(
-    root: str, mode: str = "RGB", skip_corrupt: bool = False, extensions: Sequence[str] = IMAGE_EXTENSIONS
+    root: str,
+    mode: str = "RGB",
+    skip_corrupt: bool = False,
+    extensions: Sequence[str] = IMAGE_EXTENSIONS,
+    url: str | None = None,
+    sha256: str | None = None,
+    subdir: str | None = None,
 ) -> ImageFiles:
-    """One sub-folder per class under ``root`` (torchvision's ImageFolder discovery)."""
-    folder = existing_dir(root)
+    """One sub-folder per class under ``root`` (torchvision's ImageFolder discovery).
+
+    ``url`` names a zip/tar archive to download (once, hash-checked at every use) and extract into ``root``;
+    ``subdir`` is the folder inside it to read, e.g. ``hymenoptera_data/train``.
+    """
+    folder = _fetched(root, url, sha256, subdir)
     try:
         classes, class_to_idx = find_classes(str(folder))
         samples = make_dataset(str(folder), class_to_idx, extensions=tuple(extensions))
@@ -116,3 +138,30 @@ def _indexed(labelled: list[tuple[Path, str]], classes: list[str]) -> list[tuple
             raise DataError(f"'{path.name}' has label '{label}', which is not one of the classes {classes}")
         out.append((path, index[label]))
     return out
+
+
+@DATASETS.register("hymenoptera", provider="zoo")
+def hymenoptera(
+    split: str = "train",
+    root: str | None = None,
+    download: bool = True,
+    url: str = HYMENOPTERA_URL,
+    sha256: str | None = None,
+    mode: str = "RGB",
+) -> ImageFiles:
+    """The course's ants and bees (PyTorch's transfer-learning tutorial data): ~245 train, 153 val images.
+
+    Downloaded once from ``url`` into ``root`` (default: the zoo cache's ``data/hymenoptera``); no hash is published,
+    so the first download's sha256 is recorded and checked at every later use (pin ``sha256`` to check the first).
+    """
+    if split not in ("train", "val"):
+        raise DataError(f"hymenoptera split must be 'train' or 'val', got '{split}'")
+    folder = Path(root).expanduser() if root else cache_dir() / "data" / "hymenoptera"
+    if not (folder / "hymenoptera_data" / split).is_dir():
+        if not download:
+            raise DataError(
+                f"hymenoptera data is not under '{folder}'; set download: true, or unzip {url} there "
+                f"(so that '{folder / 'hymenoptera_data' / split}' exists)"
+            )
+        fetch_archive(url, folder, sha256=sha256, what="hymenoptera")
+    return image_folder(str(folder / "hymenoptera_data" / split), mode=mode)
