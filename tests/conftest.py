@@ -39,26 +39,47 @@ def run_zoo(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
 
 
 @pytest.fixture
-def zoo_cli():
-    return run_zoo
+def zoo_cli(capsys):
+    """Run ``zoo ARGS`` through ``zoo.cli.main`` in this process, as the console script does (argparse, error
+    printing, exit codes), with ``cwd`` and ``env`` applied for the call; returns a CompletedProcess.
 
-
-@pytest.fixture
-def cli(capsys):
-    """Run ``zoo ARGS`` in this process (argparse, error printing and exit codes as in the console script).
-
-    Returns ``(exit_code, stdout, stderr)``; much faster than a subprocess for checking one error line.
+    A fresh interpreter costs ~5 s here (importing torch); tests that need a real process (kill -9, torchrun,
+    pipes, two processes at once) start one themselves with ``run_zoo`` or ``subprocess``.
     """
+    import traceback
+
     from zoo.cli import main
 
-    def run(*args: str):
+    def run(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float | None = None):
+        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        os.environ.update(env or {})
+        if cwd is not None:
+            os.chdir(cwd)
         capsys.readouterr()
         try:
             code = main([str(a) for a in args])
-        except SystemExit as exc:  # argparse rejects bad arguments this way
-            code = exc.code
+        except SystemExit as exc:  # argparse's own exits
+            code = exc.code if isinstance(exc.code, int) else 2
+        except Exception:  # noqa: BLE001 - printed as the interpreter would (zoo --debug)
+            print(traceback.format_exc(), file=sys.stderr)
+            code = 1
+        finally:
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
         out, err = capsys.readouterr()
-        return code, out, err
+        return subprocess.CompletedProcess(list(args), code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def cli(zoo_cli):
+    """``zoo ARGS`` in this process as ``(exit_code, stdout, stderr)``."""
+
+    def run(*args: str):
+        result = zoo_cli(*args)
+        return result.returncode, result.stdout, result.stderr
 
     return run
 

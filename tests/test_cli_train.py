@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 import zoo
 
 
+@pytest.mark.slow  # the README's first command, 8 full epochs (~45 s); CI runs it in its slow pass
 def test_zoo_train_with_no_arguments_learns_shapes(tmp_path, zoo_cli):
     result = zoo_cli("train", cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr

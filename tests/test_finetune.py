@@ -228,6 +228,7 @@ trainer: {{epochs: 5, out_dir: {out}, progress: false}}
 """
 
 
+@pytest.mark.slow  # three torchrun/zoo processes (~40 s); CI runs it in its slow pass
 def test_ddp_with_two_cpu_processes_matches_one_process(tmp_path, zoo_cli):
     torchrun = shutil.which("torchrun") or [sys.executable, "-m", "torch.distributed.run"]
     single, double = tmp_path / "single.yaml", tmp_path / "ddp.yaml"

@@ -59,7 +59,7 @@ def test_a_tampered_hf_blob_is_refused(hf_cache):
     data = bytearray(blob.read_bytes())
     data[size // 2] ^= 1
     blob.write_bytes(bytes(data))
-    with pytest.raises(WeightsError, match="do not match the hash they are stored under"):
+    with pytest.raises(WeightsError, match="does not match the hash it is stored under"):
         zoo.build("timm/resnet18.a1_in1k")
 
 

@@ -7,6 +7,7 @@ valid choice. The CLI prints ``error: <message>`` and exits 2 for bad input (``Z
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -82,9 +83,13 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
     return f"; did you mean {', '.join(found)}?" if found else ""
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 def first_line(exc: BaseException) -> str:
     """One line of an exception's text: its last meaningful line when a worker traceback is wrapped in it."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = _ANSI.sub("", str(exc))  # other libraries colour their messages; a zoo line never carries escapes
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
         return type(exc).__name__
     if any(line.startswith("Original Traceback") for line in lines):  # DataLoader workers re-raise with it

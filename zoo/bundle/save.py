@@ -20,6 +20,7 @@ from ..registry import MODELS, model_info
 from ..weights.bundle_format import CARD, CONFIG, FORMAT_VERSION, WEIGHTS, file_record
 from ..weights.bundle_rules import source_kwargs
 from .card import render_card
+from .timm_config import timm_keys
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -57,6 +58,7 @@ def save(
         raise BundleError("zoo.save needs a model made by zoo.build (it records how to rebuild it)")
     card = dict(card or {})
     config = _config(model, built, classes, metrics, spec, card)
+    config.update(timm_keys(model, config))  # so timm.create_model("local-dir:BUNDLE", pretrained=True) reads it
     target = Path(path)
     with write_errors(target):
         target.parent.mkdir(parents=True, exist_ok=True)

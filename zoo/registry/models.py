@@ -87,6 +87,16 @@ def model_info(name: str) -> ModelCard:
     return _card(MODELS.get(name).name)
 
 
+def card_with_weights(name: str, weights: str | None) -> ModelCard:
+    """The card of ``name`` as built with ``weights``: for a tag (or ``DEFAULT``), the card of ``name.tag``, whose
+    preprocessing is the tag's own."""
+    card = model_info(name)
+    tag = card.default_tag if weights == "DEFAULT" else weights
+    if tag and tag in card.weights and not card.default_weights:
+        return model_info(f"{name}.{tag}")
+    return card
+
+
 @cache
 def _card(name: str) -> ModelCard:
     entry = MODELS.get(name)

@@ -1,4 +1,5 @@
-"""Checkpoints every epoch: ``best/`` and ``last/`` bundles (``last/`` with the resume state), ``metrics.json``.
+"""The run folder: claimed atomically; ``best/`` and ``last/`` bundles written every epoch (``last/`` with the
+resume state) and ``metrics.json``; and ``restore``, the one reader of ``last/``.
 
 Order matters for a run killed at any moment: ``best/`` first, then ``last/`` (one atomic folder swap holding
 weights and training state together), then ``metrics.json``. Resume trusts only ``last/``.
@@ -6,14 +7,17 @@ weights and training state together), then ``metrics.json``. Resume trusts only 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..atomic import write_errors, write_json
 from ..bundle import save
+from ..errors import SpecError, translated
+from ..weights.bundle_format import read_bundle
 from .callbacks import Callback
-from .state import rng_state, write_state
+from .state import read_state, rng_state, set_rng_state, write_state
 
 if TYPE_CHECKING:
     from .trainer import Trainer
@@ -51,21 +55,75 @@ def capture(trainer: Trainer) -> dict[str, Any]:
 RUN_MARKER = ".zoo-run"
 
 
-def claim_run_dir(path: Path) -> Path:
-    """Claim ``path`` for a new run, else ``path_1``, ``path_2``… (a run folder is never shared or overwritten).
+def run_dir_named(path: Path, number: int) -> Path:
+    """``path`` for 0, else ``path_<number>``."""
+    return path if number == 0 else path.with_name(f"{path.name}_{number}")
 
-    The claim is an exclusive create of ``RUN_MARKER`` inside the folder, so two runs started together with the
-    same ``out_dir`` get two folders. Folders of older runs (``spec.yaml`` or ``last/``) are skipped too.
+
+def claim_run_dir(path: Path) -> int:
+    """Claim ``path`` for a new run, else ``path_1``, ``path_2``…; returns the number claimed (0: ``path``).
+
+    A run folder is never shared or overwritten: the claim is an exclusive create of ``RUN_MARKER`` inside the
+    folder, so two runs started together with the same ``out_dir`` get two folders. Folders of older runs
+    (``spec.yaml`` or ``last/``) are skipped too.
     """
     n = 0
     while True:
-        candidate = path if n == 0 else path.with_name(f"{path.name}_{n}")
+        candidate = run_dir_named(path, n)
         with write_errors(candidate):
             candidate.mkdir(parents=True, exist_ok=True)
             if not ((candidate / "spec.yaml").exists() or (candidate / "last").exists()):
                 try:
                     os.close(os.open(candidate / RUN_MARKER, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-                    return candidate
+                    return n
                 except FileExistsError:
                     pass
         n += 1
+
+
+def restore(trainer: Trainer, folder: Path) -> None:
+    """Continue ``trainer`` exactly where ``folder`` (a run's ``last/``) left off: weights, optimizer, scheduler,
+    scaler, RNGs and counters. A spec whose model differs from the run's is refused, naming the difference."""
+    import torch
+
+    info, state = read_state(folder)
+    config, weights = read_bundle(folder)
+    changes = _model_changes(config["model"], trainer.unwrapped_model.zoo_build)
+    if changes:
+        raise SpecError(f"cannot resume '{trainer.out_dir}': the spec's model differs from the run's ({changes})")
+    with translated(f"cannot resume '{trainer.out_dir}': its weights do not fit the model", SpecError):
+        trainer.unwrapped_model.load_state_dict(weights)
+    trainer.optimizer.load_state_dict(state["optimizer"])
+    if trainer.scheduler is not None and state["scheduler"] is not None:
+        plateau = isinstance(trainer.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+        if plateau or info.get("epochs", trainer.epochs) == trainer.epochs:
+            trainer.scheduler.load_state_dict(state["scheduler"])
+        else:  # the run was lengthened or shortened: re-plan the schedule, continue at the same step
+            _replay_scheduler(trainer, info["step"], info["epoch"], info["epochs"])
+    if trainer.scaler is not None and state["scaler"] is not None:
+        trainer.scaler.load_state_dict(state["scaler"])
+    set_rng_state(state["rng"])
+    trainer.state = {k: v for k, v in info.items() if k not in ("world_size", "seed", "epochs")}
+    if trainer.is_main_process:
+        write_metrics(trainer.out_dir, trainer.state, trainer.world_size)  # drop epochs the killed run had not saved
+    trainer.log(f"resuming {trainer.out_dir} after epoch {trainer.state['epoch']}")
+
+
+def _replay_scheduler(trainer: Trainer, steps: int, epochs_done: int, planned: int) -> None:
+    """Step the fresh scheduler (planned over the new ``trainer.epochs``) to where the old run stopped."""
+    import warnings
+
+    trainer.log(f"trainer.epochs changed from {planned} to {trainer.epochs}: the lr schedule is re-planned")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "step() before optimizer.step()": nothing is trained here
+        for _ in range(steps if trainer.scheduler_interval == "step" else epochs_done):
+            trainer.scheduler.step()
+
+
+def _model_changes(saved: dict[str, Any], built: dict[str, Any]) -> str:
+    """What differs between the run's recorded model and the one the spec builds now ("" when nothing does)."""
+    if saved["name"] != built["name"]:
+        return f"model.name was '{saved['name']}', now '{built['name']}'"
+    before, now = saved.get("kwargs") or {}, json.loads(json.dumps(built["kwargs"], default=str))
+    keys = sorted(k for k in {*before, *now} if before.get(k) != now.get(k))
+    return "; ".join(f"model.{k} was {before.get(k)!r}, now {now.get(k)!r}" for k in keys)

@@ -6,7 +6,6 @@ stopping hang off callbacks (see callbacks.py); exact resume reads ``RUN_DIR/las
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -20,14 +19,13 @@ from torch import Tensor, nn
 
 from ..bundle import unwrap
 from ..device import describe, resolve_device
-from ..errors import SpecError, translated
+from ..errors import SpecError
 from ..factory import build
-from ..registry import model_info
+from ..registry import card_with_weights
 from ..specs import TrainSpec
-from ..weights.bundle_format import read_bundle
 from . import distributed
 from .callbacks import Callback, EarlyStopping
-from .checkpoint import Checkpoint, capture, claim_run_dir, write_metrics
+from .checkpoint import Checkpoint, capture, claim_run_dir, restore, run_dir_named
 from .device_data import DeviceLoader
 from .finetune import Finetune, frozen_paths, param_groups
 from .metrics import Meter
@@ -40,7 +38,7 @@ from .parts import (
     make_loader,
     resolve_num_classes,
 )
-from .state import read_state, rng_state, seed_everything, set_rng_state
+from .state import rng_state, seed_everything, set_rng_state
 
 logger = logging.getLogger("zoo")
 
@@ -81,7 +79,7 @@ class Trainer:
             return self
         spec = self.spec
         seed_everything(spec.trainer.seed, spec.trainer.deterministic)
-        self.card = _card_with_tag(spec.model.name, spec.model.weights)
+        self.card = card_with_weights(spec.model.name, spec.model.weights)
         pretrained = self.card.default_weights is not None
         self.datasets = build_datasets(spec.data, self.card, seed=spec.trainer.seed, pretrained=pretrained)
         self.classes = self.datasets["train"].classes
@@ -122,7 +120,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(self.device.type) if spec.trainer.amp == "fp16" else None
         self.callbacks = [*self.user_callbacks, *self._builtin_callbacks()]
         if self.resume_dir is not None:
-            self._load_resume_state(self.resume_dir / "last")
+            restore(self, self.resume_dir / "last")
         self._ready = True
         return self
 
@@ -233,9 +231,8 @@ class Trainer:
         if self._claimed:
             return
         requested = self.out_dir
-        claimed = claim_run_dir(requested) if self.is_main_process else requested
-        suffix = distributed.broadcast_int(_suffix_number(claimed, requested))
-        self.out_dir = requested if suffix == 0 else requested.with_name(f"{requested.name}_{suffix}")
+        number = distributed.broadcast_int(claim_run_dir(requested) if self.is_main_process else 0)
+        self.out_dir = run_dir_named(requested, number)
         self._claimed = True
 
     def _train_epoch(self) -> dict[str, float]:
@@ -371,40 +368,6 @@ class Trainer:
         line = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k not in ("epoch", "seconds", "lr"))
         self.log(f"epoch {metrics['epoch']}/{self.epochs}: {line} ({metrics['seconds']:.1f}s)")
 
-    def _load_resume_state(self, folder: Path) -> None:
-        info, state = read_state(folder)
-        config, weights = read_bundle(folder)
-        built = self.unwrapped_model.zoo_build
-        changes = _model_changes(config["model"], built)
-        if changes:
-            raise SpecError(f"cannot resume '{self.out_dir}': the spec's model differs from the run's ({changes})")
-        with translated(f"cannot resume '{self.out_dir}': its weights do not fit the model", SpecError):
-            self.unwrapped_model.load_state_dict(weights)
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state["scheduler"] is not None:
-            plateau = isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
-            if plateau or info.get("epochs", self.epochs) == self.epochs:
-                self.scheduler.load_state_dict(state["scheduler"])
-            else:  # the run was lengthened or shortened: re-plan the schedule, continue at the same step
-                self._replay_scheduler(info["step"], info["epoch"], info["epochs"])
-        if self.scaler is not None and state["scaler"] is not None:
-            self.scaler.load_state_dict(state["scaler"])
-        set_rng_state(state["rng"])
-        self.state = {k: v for k, v in info.items() if k not in ("world_size", "seed", "epochs")}
-        if self.is_main_process:
-            write_metrics(self.out_dir, self.state, self.world_size)  # drop epochs the killed run had not saved
-        self.log(f"resuming {self.out_dir} after epoch {self.state['epoch']}")
-
-    def _replay_scheduler(self, steps: int, epochs_done: int, planned: int) -> None:
-        """Step the fresh scheduler (planned over the new ``trainer.epochs``) to where the old run stopped."""
-        import warnings
-
-        self.log(f"trainer.epochs changed from {planned} to {self.epochs}: the lr schedule is re-planned")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "step() before optimizer.step()": nothing is trained here
-            for _ in range(steps if self.scheduler_interval == "step" else epochs_done):
-                self.scheduler.step()
-
     def _eval_transform(self) -> Any:
         return self.datasets.get("val", self.datasets["train"]).transform
 
@@ -428,26 +391,3 @@ class Trainer:
     def _call(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
-
-
-def _suffix_number(claimed: Path, requested: Path) -> int:
-    """``n`` of a claimed ``out_dir_n`` (0 for ``out_dir`` itself)."""
-    return 0 if claimed == requested else int(claimed.name.rsplit("_", 1)[1])
-
-
-def _model_changes(saved: dict[str, Any], built: dict[str, Any]) -> str:
-    """What differs between the run's recorded model and the one the spec builds now ("" when nothing does)."""
-    if saved["name"] != built["name"]:
-        return f"model.name was '{saved['name']}', now '{built['name']}'"
-    before, now = saved.get("kwargs") or {}, json.loads(json.dumps(built["kwargs"], default=str))
-    keys = sorted(k for k in {*before, *now} if before.get(k) != now.get(k))
-    return "; ".join(f"model.{k} was {before.get(k)!r}, now {now.get(k)!r}" for k in keys)
-
-
-def _card_with_tag(name: str, weights: str | None) -> Any:
-    """The model card; with ``weights`` naming a tag (or DEFAULT), the card of ``name.tag`` (its preprocessing)."""
-    card = model_info(name)
-    tag = card.default_tag if weights == "DEFAULT" else weights
-    if tag and tag in card.weights and not card.default_weights:
-        return model_info(f"{name}.{tag}")
-    return card

@@ -23,9 +23,12 @@ class LoadReport:
     loaded: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = f"loaded {len(self.loaded)} tensors from {self.source}"
+        if self.renamed:
+            text += f" (key prefixes mapped: {', '.join(self.renamed)})"
         if self.skipped:
             text += f"; skipped {', '.join(self.skipped)} (head of another size) and initialised a new head"
         return text
@@ -50,8 +53,9 @@ def load_weights(
     """
     expected = model.state_dict(keep_vars=True)
     ties = _tied_names(model)
+    state, renamed = map_prefixes(state, expected, head)
     state = {**{name: state[first] for name, first in ties.items() if first in state and name not in state}, **state}
-    report = LoadReport(source)
+    report = LoadReport(source, renamed=renamed)
     unexpected = [k for k in state if k not in expected]
     missing = [k for k in expected if k not in state]
     mismatched = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
@@ -84,6 +88,49 @@ def load_weights(
     if any(_under(k, head) for k in report.missing):
         reinit_head(model, head)
     return report
+
+
+def map_prefixes(
+    state: dict[str, Tensor], expected: dict[str, Tensor], head: str | None
+) -> tuple[dict[str, Tensor], list[str]]:
+    """``state`` with key prefixes renamed where they map one-to-one onto the model's keys, and what was mapped.
+
+    A first key component whose keys all miss the model is renamed (or removed: DDP's ``module.``, compile's
+    ``_orig_mod.``, Lightning's ``model.``) when exactly one choice turns every one of its keys into a key the model
+    lacks, with the same shape (a head of another size may differ). Keys are never matched by order.
+    """
+    notes: list[str] = []
+    for _ in range(3):  # wrappers nest: module._orig_mod.model.
+        missing = {k for k in expected if k not in state}
+        heads = dict.fromkeys(k.split(".", 1)[0] for k in state if "." in k and k not in expected)
+        targets = ["", *dict.fromkeys(k.split(".", 1)[0] + "." for k in missing if "." in k)]
+        found: dict[str, str] = {}
+        for first in heads:
+            keys = [k for k in state if k.startswith(first + ".")]
+            fits = [t for t in targets if not any(k in expected for k in keys)]
+            fits = [t for t in fits if _maps(keys, first, t, state, expected, missing, head)]
+            if len(fits) == 1:
+                found[first] = fits[0]
+        # two prefixes that would fill the same model keys are ambiguous: map neither
+        claimed = [found[f] + k[len(f) + 1 :] for f in found for k in state if k.startswith(f + ".")]
+        if not found or len(claimed) != len(set(claimed)):
+            break
+        state = {_renamed(k, found): v for k, v in state.items()}
+        notes += [f"'{first}.' -> '{target}'" for first, target in found.items()]
+    return state, notes
+
+
+def _renamed(key: str, prefixes: dict[str, str]) -> str:
+    first = key.split(".", 1)[0]
+    return prefixes[first] + key[len(first) + 1 :] if first in prefixes and "." in key else key
+
+
+def _maps(keys, first, target, state, expected, missing, head) -> bool:
+    renamed = {k: target + k[len(first) + 1 :] for k in keys}
+    return all(
+        r in missing and (tuple(expected[r].shape) == tuple(state[k].shape) or _under(r, head))
+        for k, r in renamed.items()
+    )
 
 
 def _tied_names(model: nn.Module) -> dict[str, str]:

@@ -14,6 +14,7 @@ from ..errors import BundleError, ZooError
 from .bundle_rules import check_file_name, check_kwargs_are_data, member_path
 from .checkpoint import read_state_dict
 from .download import cache_dir, cache_lock, cache_roots, sha256_file
+from .timm_folder import is_timm_config, timm_weights_name, zoo_config_of
 
 FORMAT_VERSION = 1
 CONFIG = "config.json"
@@ -23,22 +24,29 @@ CARD = "README.md"
 
 def read_config(folder: Path) -> dict[str, Any]:
     """The bundle's ``config.json``, checked for the keys zoo needs and for the rules of ``bundle_rules``."""
+    return check_config(read_json_config(folder), str(folder / CONFIG))
+
+
+def read_json_config(folder: Path) -> Any:
+    """The parsed ``config.json`` of a folder, unchecked (a zoo bundle's or a timm model folder's)."""
     if not folder.is_dir():
         raise BundleError(f"bundle folder '{folder}' does not exist")
     path = folder / CONFIG
     if not path.is_file():
         raise BundleError(f"bundle '{folder}' has no {CONFIG}")
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BundleError(f"'{path}' is not valid JSON ({exc})") from exc
-    return check_config(config, str(path))
 
 
 def check_config(config: Any, where: str) -> dict[str, Any]:
     """``config`` once it is a zoo bundle config whose file names and kwargs are plain data."""
     if not isinstance(config, dict) or config.get("zoo_format") != FORMAT_VERSION:
-        raise BundleError(f"'{where}' is not a zoo bundle config (expected \"zoo_format\": {FORMAT_VERSION})")
+        raise BundleError(
+            f"'{where}' is neither a zoo bundle config (\"zoo_format\": {FORMAT_VERSION}) nor a timm model config "
+            "(\"architecture\")"
+        )
     model = config.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("name"), str):
         raise BundleError(f"'{where}' lacks model.name, the builder to rebuild the model with")
@@ -130,8 +138,21 @@ def file_record(path: Path) -> dict[str, Any]:
 
 
 def read_bundle(folder: Path) -> tuple[dict[str, Any], dict[str, Tensor]]:
-    """``(config, weights)`` of a bundle folder, read only after its config and file hashes check out."""
-    config = read_config(folder)
+    """``(config, weights)`` of a bundle folder, read only after its config and file hashes check out.
+
+    A timm / Hugging Face model folder (``save_for_hf``) reads as a bundle too: its config becomes a zoo config;
+    it lists no hashes, but a file in the HF cache is checked against the hash its blob is named by.
+    """
+    raw = read_json_config(folder)
+    if is_timm_config(raw):
+        where = str(folder / CONFIG)
+        name = timm_weights_name(folder)
+        path = member_path(folder, name, where=f"'{where}'", roots=cache_roots())
+        from .hf_cache import check_hf_blob
+
+        check_hf_blob(path, str(folder))
+        return zoo_config_of(raw, f"'{where}'"), read_state_dict(path)
+    config = check_config(raw, str(folder / CONFIG))
     verify_files(folder, config)
     return config, read_state_dict(folder / WEIGHTS)
 

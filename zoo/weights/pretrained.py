@@ -8,8 +8,6 @@ blob is named by; URL files come from torch's hub cache when a verified copy is 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from ..errors import DownloadError, WeightsError, ZooError
 from .bundle_format import sha256_matches
 from .checkpoint import read_state_dict
 from .download import hf_cache_dir, offline
+from .hf_cache import check_hf_blob
 from .sources import fetch_file
 
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]{6,})\.")  # torch hub's convention: name-<sha256 prefix>.pth
@@ -62,21 +61,6 @@ def _hf_weights(info: dict[str, Any], what: str) -> Path:
             f"they would go to {folder}"
         )
     raise DownloadError(f"could not fetch the weights of {what} from the Hugging Face repo {repo} ({failures[-1]})")
-
-
-def check_hf_blob(path: Path, what: str) -> None:
-    """An HF cache file against the hash its blob is named by: sha256 for LFS files, git's sha1 for small ones."""
-    blob = Path(os.path.realpath(path))
-    name = blob.name
-    if re.fullmatch(r"[0-9a-f]{64}", name):
-        ok = sha256_matches(blob, name)
-    elif re.fullmatch(r"[0-9a-f]{40}", name):
-        data = blob.read_bytes()
-        ok = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest() == name
-    else:
-        return  # not laid out by huggingface_hub (a local_dir download): nothing names its hash
-    if not ok:
-        raise WeightsError(f"the cached weights of {what} ('{blob}') do not match the hash they are stored under")
 
 
 def _hash_in_name(url: str) -> str | None:

@@ -11,10 +11,12 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from ..errors import BundleError, DownloadError, WeightsError
+from ..errors import BundleError, DownloadError
 from .bundle_format import CONFIG, check_config
 from .bundle_rules import check_file_name, member_path
-from .download import cache_dir, cache_lock, download, hf_cache_dir, offline
+from .download import cache_dir, cache_lock, download
+from .hf_cache import hf_file
+from .timm_folder import WEIGHT_FILES, is_timm_config
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
 
@@ -42,50 +44,60 @@ def fetch_file(url: str, *, sha256: str | None = None) -> Path:
 
 
 def _fetch_http_bundle(url: str) -> Path:
-    """The cached copy of the bundle at ``url``: config first, checked whole, then only the files it lists."""
+    """The cached copy of the bundle at ``url``: config first, checked whole, then only the files it lists.
+
+    A timm model folder served over HTTP lists no hashes: its weights file is fetched again whenever online.
+    """
     folder = cache_dir() / "bundles" / hashlib.sha256(url.encode()).hexdigest()[:16]
     with cache_lock(folder):
         config_path = download(f"{url}/{CONFIG}", folder / CONFIG, refresh=True)  # online, always read fresh
-        config = _checked_config(config_path, f"{url}/{CONFIG}")
+        raw = _json(config_path, f"{url}/{CONFIG}")
+        if is_timm_config(raw):
+            _first_found([f"{url}/{n}" for n in WEIGHT_FILES], [folder / n for n in WEIGHT_FILES])
+            return folder
+        config = check_config(raw, f"{url}/{CONFIG}")
         for name, info in config["files"].items():
             target = member_path(folder, name, where=f"{url}/{CONFIG}", roots=[cache_dir()])
             download(f"{url}/{quote(name)}", target, sha256=info["sha256"])
     return folder
 
 
-def _checked_config(path: Path, where: str) -> dict:
+def _first_found(urls: list[str], targets: list[Path]) -> None:
+    """Download the first of ``urls`` the server has (a timm folder's safetensors, else its .bin)."""
+    for url, target in zip(urls[:-1], targets[:-1], strict=True):
+        try:
+            download(url, target, refresh=True)
+            return
+        except DownloadError:
+            continue
+    download(urls[-1], targets[-1], refresh=True)
+
+
+def _json(path: Path, where: str) -> object:
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BundleError(f"{where} is not valid JSON ({exc})") from exc
-    return check_config(config, where)
 
 
 def _fetch_hf_bundle(source: str) -> Path:
-    """The snapshot folder of ``hf-hub:org/name[@rev]`` in the standard HF cache, holding only the listed files."""
+    """The snapshot folder of ``hf-hub:org/name[@rev]`` in the standard HF cache, holding only the listed files
+    (or, for a timm repo, its weights file)."""
     repo, _, revision = source.removeprefix("hf-hub:").partition("@")
     config_path = hf_file(repo, CONFIG, revision=revision or None, what=source)
-    config = _checked_config(config_path, f"{source}/{CONFIG}")
+    raw = _json(config_path, f"{source}/{CONFIG}")
     commit = config_path.parent.name  # the snapshot folder is named after the resolved commit
+    if is_timm_config(raw):
+        for i, name in enumerate(WEIGHT_FILES):
+            try:
+                hf_file(repo, name, revision=commit, what=source)
+                break
+            except DownloadError:
+                if i == len(WEIGHT_FILES) - 1:
+                    raise
+        return config_path.parent
+    config = check_config(raw, f"{source}/{CONFIG}")
     for name in config["files"]:
         check_file_name(name, where=f"{source}/{CONFIG}")
         hf_file(repo, name, revision=commit, what=source)
     return config_path.parent
-
-
-def hf_file(repo: str, filename: str, *, revision: str | None, what: str) -> Path:
-    """One file of a Hugging Face repo through huggingface_hub, into the standard HF cache (offline: cache only)."""
-    try:
-        from huggingface_hub import hf_hub_download
-    except ImportError as exc:
-        raise WeightsError(f"{what} needs huggingface_hub: pip install 'zoo[hub]'") from exc
-    try:
-        path = hf_hub_download(
-            repo, filename, revision=revision, cache_dir=hf_cache_dir(), local_files_only=offline()
-        )
-    except Exception as exc:  # huggingface_hub raises many error types; translate them all
-        hint = " (ZOO_OFFLINE=1 and it is not in the cache)" if offline() else ""
-        raise DownloadError(
-            f"could not fetch {what} ({filename}) from the Hugging Face Hub{hint}: {type(exc).__name__}"
-        ) from exc
-    return Path(path)
