@@ -184,3 +184,32 @@ def test_zoo_convert_a_timm_folder_and_a_lightning_checkpoint(timm_folder, tmp_p
     code, _, err = cli("convert", tmp_path / "l.ckpt", tmp_path / "from-lightning", "--model", "cifar10_quick")
     assert code == 0, err
     assert torch.equal(zoo.load(tmp_path / "from-lightning").model1[0].weight, state["model1.0.weight"])
+
+
+def test_a_timm_folder_over_http_loads(timm_folder, tmp_path):
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder, reference = timm_folder
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder.parent)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        loaded = zoo.load(f"http://127.0.0.1:{httpd.server_address[1]}/{folder.name}")
+    finally:
+        httpd.shutdown()
+    with torch.no_grad():
+        assert torch.equal(loaded(X), reference(X))
+    assert loaded.zoo_config["classes"] == LABELS
+
+
+def test_a_folder_with_neither_config_says_what_it_lacks(tmp_path):
+    (tmp_path / "odd").mkdir()
+    (tmp_path / "odd" / "config.json").write_text('{"hidden_size": 3}')
+    with pytest.raises(zoo.ZooError, match=r'neither a zoo bundle config \("zoo_format": 1\) nor a timm model config'):
+        zoo.load(tmp_path / "odd")
