@@ -97,7 +97,7 @@ def _quick_state():
 @pytest.mark.parametrize(
     ("wrap", "prefix"),
     [
-        (lambda s: {"state_dict": {f"model.{k}": v for k, v in s.items()}, "epoch": 3, "global_step": 30}, "'model.' -> ''"),
+        (lambda s: {"state_dict": {f"model.{k}": v for k, v in s.items()}, "epoch": 3}, "'model.' -> ''"),
         (lambda s: {f"module.{k}": v for k, v in s.items()}, "'module.' -> ''"),
         (lambda s: {f"_orig_mod.{k}": v for k, v in s.items()}, "'_orig_mod.' -> ''"),
         (lambda s: {"epoch": 1, "model_state_dict": s, "optimizer_state_dict": {}}, None),

@@ -28,10 +28,12 @@ _LAZY = {
     "TrainSpec": "zoo.specs",
     "Trainer": "zoo.training",
     "Callback": "zoo.training",
+    "export": "zoo.exporting",
 }
 
 if TYPE_CHECKING:
     from .bundle import load, save
+    from .exporting import export
     from .factory import build
     from .registry import ModelCard, Registry, list_models, model_info, register_model
     from .specs import TrainSpec
@@ -46,6 +48,7 @@ __all__ = [
     "ZooError",
     "__version__",
     "build",
+    "export",
     "list_models",
     "load",
     "model_info",

@@ -25,11 +25,14 @@ def write_errors(path: str | os.PathLike) -> Iterator[None]:
 
 @contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temp path beside ``target``; on success it replaces ``target`` in one rename, else it is removed."""
+    """Yield a temp path beside ``target``; on success it replaces ``target`` in one rename, else it is removed.
+
+    The temp name ends in ``.tmp`` plus the target's suffix, for writers that insist on one (``.pt2``).
+    """
     target = Path(target)
     with write_errors(target):
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent)
         os.close(fd)
     try:
         yield Path(tmp)

@@ -101,10 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
     p = sub.add_parser("predict", parents=[common], help="predict image classes with a bundle or pretrained model")
-    p.add_argument("bundle", help="bundle folder, URL, hf-hub:org/name, or a registered name (timm/resnet50.a1_in1k)")
+    p.add_argument(
+        "bundle", help="bundle folder, URL, hf-hub:org/name, a registered name (timm/resnet50.a1_in1k) or an .onnx file"
+    )
     p.add_argument("images", nargs="+", help="image files")
     p.add_argument("--topk", type=positive_int, default=5)
     p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, score, topk}")
+
+    p = sub.add_parser("export", parents=[common], help="export to ONNX or .pt2, checked against PyTorch")
+    p.add_argument("source", help="bundle folder, URL, hf-hub:org/name, or a registered name with weights")
+    p.add_argument("--format", choices=["onnx", "pt2"], default="onnx")
+    p.add_argument("--out", help="output file; default: model.onnx / model.pt2 inside the bundle")
+    p.add_argument("--opset", type=positive_int, help="ONNX opset (default: the exporter's)")
+    p.add_argument("--batch", type=positive_int, default=2, help="batch size of the example input")
+    p.add_argument("--no-dynamic-batch", dest="dynamic_batch", action="store_false", help="fix the batch size")
+    p.add_argument("--no-check", dest="check", action="store_false", help="skip running the file against PyTorch")
 
     p = sub.add_parser(
         "schema", parents=[common], help="print the JSON Schema of spec files (for editor autocompletion)"
@@ -205,6 +216,17 @@ def _predict(args: argparse.Namespace) -> None:
         return
     for r in results:
         print(f"{r['path']}, {r['label']}, {r['score']:.4f}")
+
+
+@command("export")
+def _export(args: argparse.Namespace) -> None:
+    from .exporting import export
+
+    result = export(
+        args.source, args.out, format=args.format, opset=args.opset, batch=args.batch,
+        dynamic_batch=args.dynamic_batch, check=args.check,
+    )  # fmt: skip
+    print(result)
 
 
 @command("schema")

@@ -55,6 +55,10 @@ class WriteError(ZooError):
     """A file or folder zoo could not write: disk full, read-only filesystem, a file where a folder should be."""
 
 
+class ExportError(ZooError):
+    """An export that failed, or whose file does not compute what the PyTorch model computes."""
+
+
 class SpecError(ZooInputError):
     """A training spec that does not validate."""
 

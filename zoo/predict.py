@@ -56,7 +56,7 @@ def predict_images(model: nn.Module, paths: Iterable[str | Path], *, topk: int =
     """Predictions for image files with a loaded bundle (``zoo.load``), each with its ``path``."""
     paths = [str(p) for p in paths]
     config = model.zoo_config
-    device = next(model.parameters()).device
+    device = next(model.parameters(), torch.empty(0)).device  # an ONNX model has no parameters: CPU
     batch = transform_images(paths, bundle_transform(config)).to(device)
     results = predict_batch(model, batch, config.get("classes"), topk=topk)
     return [{"path": p, **r} for p, r in zip(paths, results, strict=True)]

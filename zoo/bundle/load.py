@@ -55,8 +55,13 @@ def load(source: str | os.PathLike, *, device: str | torch.device = "cpu", stric
 
 def load_or_build(source: str | os.PathLike) -> nn.Module:
     """A bundle (folder, file, URL, hf-hub) or, when ``source`` is a registered name and no such path exists, the
-    model built by name (``timm/resnet50.a1_in1k`` with its weights, classes and preprocessing), ready for eval."""
+    model built by name (``timm/resnet50.a1_in1k`` with its weights, classes and preprocessing), ready for eval.
+    An ``.onnx`` file exported by zoo runs through onnxruntime behind the same interface."""
     text = str(source)
+    if text.endswith(".onnx") and Path(text).is_file():
+        from ..exporting.onnx_format import OnnxModel
+
+        return OnnxModel(Path(text))
     if not is_remote(text) and not Path(text).expanduser().exists() and text in MODELS:
         return build_model(text, kwargs={}).eval()
     return load(source)
