@@ -16,7 +16,7 @@ from PIL import Image
 
 import zoo
 from zoo.errors import SpecError
-from zoo.predict import predict_images
+from zoo.prediction import predict_images
 
 
 def _spec(tmp_path, *, data=None, trainer=None, model=None) -> dict:

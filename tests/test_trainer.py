@@ -63,10 +63,14 @@ def test_fit_writes_the_run_folder_and_calls_hooks(tmp_path):
 
 def test_tensorboard_events_hold_scalars_images_and_graph(tmp_path):
     zoo.Trainer(tiny_spec(tmp_path, log_every=2, histograms_every=1)).fit()
-    events = EventAccumulator(str(tmp_path / "run" / "tb"), size_guidance={"images": 0, "histograms": 0}).Reload()
+    run = tmp_path / "run" / "tb" / "run"  # TensorBoard names the run after its folder
+    events = EventAccumulator(str(run), size_guidance={"images": 0, "histograms": 0}).Reload()
     tags = events.Tags()
-    assert {"train/loss", "train/acc", "val/loss", "val/acc", "lr", "step/train_loss"} <= set(tags["scalars"])
-    assert "train/batch" in tags["images"]
+    assert {"train/loss", "train/acc", "val/loss", "val/acc", "train/lr", "train_steps/loss"} <= set(tags["scalars"])
+    assert not [t for t in tags["scalars"] if t.startswith("hparam/")]  # hyper-parameters only in the HParams tab
+    assert {"train/batch", "val/confusion_matrix"} <= set(tags["images"])
+    lr = events.Scalars("train/lr")[0].value
+    assert lr == pytest.approx(0.02)
     assert any(t.startswith("weights/") for t in tags["histograms"])
     assert tags["graph"] is True
     assert [e.step for e in events.Scalars("val/acc")] == [1, 2]

@@ -29,12 +29,14 @@ _LAZY = {
     "Trainer": "zoo.training",
     "Callback": "zoo.training",
     "export": "zoo.exporting",
+    "predict": "zoo.prediction",
 }
 
 if TYPE_CHECKING:
     from .bundle import load, save
     from .exporting import export
     from .factory import build
+    from .prediction import predict
     from .registry import ModelCard, Registry, list_models, model_info, register_model
     from .specs import TrainSpec
     from .training import Callback, Trainer
@@ -52,6 +54,7 @@ __all__ = [
     "list_models",
     "load",
     "model_info",
+    "predict",
     "register_model",
     "save",
 ]

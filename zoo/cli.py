@@ -34,6 +34,12 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one ``error:`` line (naming ``--help``) like every other zoo error."""
 
@@ -45,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also what the docs' CLI reference is generated from)."""
     parser = Parser(prog="zoo", description="Build, train and share PyTorch models by name.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--version", action="version", version=f"zoo {_version()}")
     common = argparse.ArgumentParser(add_help=False)  # so `zoo train --debug` works too
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -98,15 +105,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="a spec YAML (its test, else val split) or an image folder")
     p.add_argument("--split", help="which split of the spec to use (test or val)")
     p.add_argument("--batch-size", type=positive_int, default=64)
-    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    p.add_argument("--num-workers", type=int, default=0, help="data loading processes")
+    p.add_argument("--device", default="cpu", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--report", metavar="DIR", help="write confusion_matrix.png, mistakes.png, per_class.csv, report.md")
+    p.add_argument("--update-card", action="store_true", help="put the results into the bundle's model card")
+    p.add_argument("--json", action="store_true", help="print every metric (per class, confusion matrix) as JSON")
 
     p = sub.add_parser("predict", parents=[common], help="predict image classes with a bundle or pretrained model")
     p.add_argument(
         "bundle", help="bundle folder, URL, hf-hub:org/name, a registered name (timm/resnet50.a1_in1k) or an .onnx file"
     )
-    p.add_argument("images", nargs="+", help="image files")
+    p.add_argument("images", nargs="+", help="image files, folders (searched recursively) or glob patterns")
     p.add_argument("--topk", type=positive_int, default=5)
+    p.add_argument("--device", default="cpu", help="auto, cpu, cuda, cuda:N or mps")
+    p.add_argument("--batch-size", type=positive_int, default=32)
     p.add_argument("--json", action="store_true", help="print a JSON list of {path, label, score, topk}")
+    p.add_argument("--csv", action="store_true", help="print CSV: path,label,score")
 
     p = sub.add_parser("export", parents=[common], help="export to ONNX or .pt2, checked against PyTorch")
     p.add_argument("source", help="bundle folder, URL, hf-hub:org/name, or a registered name with weights")
@@ -196,23 +210,35 @@ def _lr_find(args: argparse.Namespace) -> None:
 @command("eval")
 def _eval(args: argparse.Namespace) -> None:
     from .commands import evaluate
+    from .evaluation.report import per_class_table
 
-    metrics = evaluate(args.bundle, args.data, split=args.split, batch_size=args.batch_size)
+    result = evaluate(
+        args.bundle, args.data, split=args.split, batch_size=args.batch_size, device=args.device,
+        num_workers=args.num_workers, report=args.report, update_card=args.update_card,
+    )  # fmt: skip
     if args.json:
-        print(json.dumps(metrics, indent=2))
-    else:
-        for key, value in metrics.items():
-            print(f"{key:<10} {value:.4f}" if isinstance(value, float) else f"{key:<10} {value}")
+        print(json.dumps(result.to_dict(), indent=2))
+        return
+    for key, value in result.scalars("eval").items():
+        print(f"{key:<10} {value:.4f}")
+    print(f"{'samples':<10} {result.samples}\n")
+    print(per_class_table(result))
 
 
 @command("predict")
 def _predict(args: argparse.Namespace) -> None:
-    from .bundle.load import load_or_build
-    from .predict import predict_images
+    from .prediction import predict
 
-    results = predict_images(load_or_build(args.bundle), args.images, topk=args.topk)
+    results = predict(args.bundle, args.images, topk=args.topk, device=args.device, batch_size=args.batch_size)
     if args.json:
         print(json.dumps(results, indent=2))
+        return
+    if args.csv:
+        import csv
+
+        out = csv.writer(sys.stdout)
+        out.writerow(["path", "label", "score"])
+        out.writerows([r["path"], r["label"], f"{r['score']:.6f}"] for r in results)
         return
     for r in results:
         print(f"{r['path']}, {r['label']}, {r['score']:.4f}")

@@ -79,19 +79,36 @@ def load_spec(spec_path: str | None, overrides: list[str]) -> Any:
     return TrainSpec.from_yaml(spec_path, overrides=overrides)
 
 
-def evaluate(bundle: str, data: str, *, split: str | None = None, batch_size: int = 64) -> dict[str, Any]:
-    """``zoo eval``: loss and accuracy of a bundle on a spec's split or an image folder."""
+def evaluate(
+    bundle: str,
+    data: str,
+    *,
+    split: str | None = None,
+    batch_size: int = 64,
+    device: str = "cpu",
+    num_workers: int = 0,
+    report: str | None = None,
+    update_card: bool = False,
+) -> Any:
+    """``zoo eval``: the bundle (or pretrained name) on a spec's split or an image folder, with the run's own loss.
+
+    Returns the ``Evaluation``; ``report`` writes the figures, CSV and Markdown there; ``update_card`` puts the
+    results into the bundle's config and model card.
+    """
     import torch
     from torch.utils.data import DataLoader
 
     from .bundle.load import load_or_build
     from .data import build_dataset
-    from .predict import bundle_transform
+    from .device import resolve_device
+    from .evaluation import evaluate_loader
+    from .prediction import bundle_transform
     from .specs import DatasetSpec, TrainSpec
-    from .training.metrics import Meter
 
-    model = load_or_build(bundle)
-    transform = bundle_transform(model.zoo_config)
+    target = resolve_device(device)
+    model = load_or_build(bundle).to(target)
+    config = model.zoo_config
+    transform = bundle_transform(config)
     if Path(data).is_dir():
         dataset_spec = DatasetSpec(name="image_folder", root=data)
     elif not Path(data).exists():
@@ -104,16 +121,42 @@ def evaluate(bundle: str, data: str, *, split: str | None = None, batch_size: in
         if dataset_spec is None:
             raise SpecError(f"spec '{data}' has no data.{chosen} split to evaluate on")
     dataset = build_dataset(dataset_spec.model_copy(update={"transforms": None}), transform)
-    classes = model.zoo_config.get("classes")
+    classes = config.get("classes")
     to_bundle = class_mapping(dataset.classes, classes)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    meter = Meter(torch.device("cpu"), top5=len(classes or []) >= 10)
+    loss_fn = run_loss(config)
+    num_classes = len(classes) if classes else _output_size(model, dataset[0][0], target)
+    loader = DataLoader(dataset, batch_size=batch_size, num_workers=num_workers)
+    batches = ((x, to_bundle[y] if to_bundle is not None else y) for x, y in loader)
     with torch.no_grad():
-        for x, y in DataLoader(dataset, batch_size=batch_size):
-            y = to_bundle[y] if to_bundle is not None else y
-            logits = model(x)
-            meter.update(loss_fn(logits, y), logits, y)
-    return {**meter.compute("eval"), "samples": len(dataset)}
+        result = evaluate_loader(model, batches, loss_fn=loss_fn, num_classes=num_classes, classes=classes,
+                                 device=target)  # fmt: skip
+    if report is not None:
+        from .evaluation.report import write_report
+
+        for path in write_report(result, dataset, Path(report), title=str(bundle)):
+            logger.info(f"wrote {path}")
+    if update_card:
+        from .bundle.card import update_card_with
+
+        update_card_with(Path(bundle), result, data)
+    return result
+
+
+def run_loss(config: dict[str, Any]) -> Any:
+    """The loss the run trained with (its spec in the bundle), targets converted as in training; else plain CE."""
+    from .specs import LossSpec
+    from .training.parts import build_loss
+
+    recorded = ((config.get("spec") or {}).get("loss")) or {"name": "cross_entropy"}
+    loss, targets_for = build_loss(LossSpec(**recorded))
+    return lambda logits, y: loss(logits, targets_for(logits, y))
+
+
+def _output_size(model: Any, x: Any, device: Any) -> int:
+    import torch
+
+    with torch.no_grad():
+        return int(model(x.unsqueeze(0).to(device)).shape[1])
 
 
 def class_mapping(data_classes: list[str] | None, bundle_classes: list[str] | None) -> Any:

@@ -108,3 +108,19 @@ def _coerce(key: str, value: Any) -> Any:
     if key == "dtype" and isinstance(value, str):
         return getattr(torch, value.removeprefix("torch."))
     return value
+
+
+def normalize_stats(transforms: Any) -> tuple[list[float], list[float]] | None:
+    """The ``(mean, std)`` a spec's transforms normalise with (a ``Normalize`` step or a preset's), if any."""
+    if isinstance(transforms, str):
+        params = inspect.signature(TRANSFORMS.get(transforms).obj).parameters
+        if "mean" in params and "std" in params:
+            return list(params["mean"].default), list(params["std"].default)
+        return None
+    for step in reversed(transforms or []):
+        options = step.options()
+        if step.name == "Normalize" and "mean" in options and "std" in options:
+            return list(options["mean"]), list(options["std"])
+        if step.name in ("cifar10_eval", "cifar10_train"):
+            return normalize_stats(step.name)
+    return None

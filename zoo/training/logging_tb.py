@@ -1,4 +1,10 @@
-"""TensorBoard logging (the course's chapter 3): scalars, a sample batch grid, the graph, histograms, hparams."""
+"""TensorBoard logging (the course's chapter 3): curves, a sample batch grid, the graph, histograms, hparams, and at
+each new best the confusion matrix and the most confident mistakes.
+
+Events go to ``RUN_DIR/tb/<run folder name>`` so TensorBoard names the run after its folder. Epoch metrics are
+``train/*`` and ``val/*`` on an epoch axis; per-step logs are ``train_steps/*`` on a global-step axis. The
+hyper-parameters live only in the HParams tab, linked to the real ``val/*`` / ``train/*`` curves (no extra charts).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +30,8 @@ class TensorBoard(Callback):
         from torch.utils.tensorboard import SummaryWriter
         from torchvision.utils import make_grid
 
-        self.writer = SummaryWriter(str(trainer.out_dir / "tb"), purge_step=trainer.state["step"] or None)
+        folder = trainer.out_dir / "tb" / trainer.out_dir.name
+        self.writer = SummaryWriter(str(folder), purge_step=trainer.state["step"] or None)
         images, _ = trainer.sample_batch()
         if images.dim() == 4:
             self.writer.add_image("train/batch", make_grid(images[:32].float(), normalize=True), trainer.state["step"])
@@ -44,8 +51,10 @@ class TensorBoard(Callback):
             trainer.model.train(was_training)
 
     def on_log(self, trainer: Trainer, scalars: dict[str, float]) -> None:
+        step = trainer.state["step"]
         for key, value in scalars.items():
-            self.writer.add_scalar(f"step/{key}", value, trainer.state["step"])
+            self.writer.add_scalar(f"train_steps/{key.removeprefix('train_')}", value, step)
+        self.writer.add_scalar("train_steps/lr", trainer.optimizer.param_groups[0]["lr"], step)
 
     def on_epoch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
         epoch = metrics["epoch"]
@@ -53,15 +62,29 @@ class TensorBoard(Callback):
             if key in ("epoch", "seconds"):
                 continue
             split, _, name = key.partition("_")
-            self.writer.add_scalar(f"{split}/{name}" if name else key, value, epoch)
+            self.writer.add_scalar(f"{split}/{name}" if name else f"train/{key}", value, epoch)
+        best = trainer.state["best"]
+        if trainer.last_evaluation is not None and best and best["epoch"] == epoch:
+            self._evaluation_figures(trainer, epoch)
         if self.histograms_every and epoch % self.histograms_every == 0:
             for name, param in trainer.unwrapped_model.named_parameters():
                 self.writer.add_histogram(f"weights/{name}", param.detach().float().cpu(), epoch)
         self.writer.flush()
 
+    def _evaluation_figures(self, trainer: Trainer, epoch: int) -> None:
+        from ..evaluation.report import confusion_figure, mistakes_figure
+
+        split = trainer.last_evaluation_split
+        self.writer.add_figure(f"{split}/confusion_matrix", confusion_figure(trainer.last_evaluation), epoch)
+        mistakes = mistakes_figure(trainer.last_evaluation, trainer.datasets[split])
+        if mistakes is not None:
+            self.writer.add_figure(f"{split}/mistakes", mistakes, epoch)
+
     def on_fit_end(self, trainer: Trainer) -> None:
+        from torch.utils.tensorboard.summary import hparams
+
         spec = trainer.spec
-        hparams = {
+        params = {
             "model": spec.model.name,
             "optimizer": spec.optimizer.name,
             "lr": spec.optimizer.lr,
@@ -70,6 +93,8 @@ class TensorBoard(Callback):
             "loss": spec.loss.name,
         }
         last = trainer.history[-1] if trainer.history else {}
-        final = {f"hparam/{k}": v for k, v in last.items() if k not in ("epoch", "seconds")}
-        self.writer.add_hparams(hparams, final, run_name=".")
+        # metric names point at the epoch curves already written (val/acc, train/loss): no hparam/* charts
+        metrics = {f"{k.partition('_')[0]}/{k.partition('_')[2]}": v for k, v in last.items() if "_" in k}
+        for summary in hparams(params, metrics):
+            self.writer.file_writer.add_summary(summary)
         self.writer.close()

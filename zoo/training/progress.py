@@ -1,4 +1,8 @@
-"""Progress bars (tqdm): one for epochs, one for batches, loss and throughput in the postfix."""
+"""Progress bars (tqdm): one for epochs, one for batches, loss and throughput in the postfix.
+
+While bars are on screen, zoo's log lines go through tqdm's writer (``logging_redirect_tqdm``), so an epoch summary
+never lands in the middle of a bar line and no stale bar is left behind.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tqdm.auto import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .callbacks import Callback
 
@@ -17,6 +22,8 @@ class ProgressBars(Callback):
     """Updated at most once per log interval for numbers (no extra host syncs)."""
 
     def on_fit_start(self, trainer: Trainer) -> None:
+        self._redirect = logging_redirect_tqdm()  # the root logger's console handler, which zoo's logger uses
+        self._redirect.__enter__()
         self.epochs = tqdm(total=trainer.epochs, initial=trainer.state["epoch"], desc="epochs", unit="ep")
         self.batches = None
 
@@ -40,3 +47,4 @@ class ProgressBars(Callback):
 
     def on_fit_end(self, trainer: Trainer) -> None:
         self.epochs.close()
+        self._redirect.__exit__(None, None, None)

@@ -18,8 +18,10 @@ import torch
 from torch import Tensor, nn
 
 from ..bundle import unwrap
+from ..data.transforms import normalize_stats
 from ..device import describe, resolve_device
 from ..errors import SpecError
+from ..evaluation import evaluate_loader
 from ..factory import build
 from ..registry import card_with_weights
 from ..specs import TrainSpec
@@ -71,6 +73,8 @@ class Trainer:
         self.user_callbacks = list(callbacks)
         self._ready = False
         self._input_size: list[int] | None = None
+        self.last_evaluation: Any = None  # zoo.evaluation.Evaluation of the latest evaluate()
+        self.last_evaluation_split = ""
 
     # -- setup -------------------------------------------------------------------------------------------------
     def setup(self) -> Trainer:
@@ -287,21 +291,35 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, split: str = "val") -> dict[str, float]:
-        """Loss and accuracy (top-5 with ≥ 10 classes) on ``split``: ``{"val_loss", "val_acc", ...}``."""
+        """Loss and accuracy (top-5 with ≥ 10 classes) on ``split``: ``{"val_loss", "val_acc", ...}``.
+
+        The whole evaluation (per-class metrics, confusion matrix, mistakes) is kept as ``last_evaluation``.
+        """
         self.setup()
         if split not in self.loaders:
             raise SpecError(f"data.{split} is not set in the spec, so there is nothing to evaluate")
-        self.model.eval()
-        meter = Meter(self.device, top5=self.num_classes >= 10)
-        for batch in self.loaders[split]:
-            logits, loss, y = self.forward_loss(batch)
-            meter.update(loss, logits.float(), y)
-        return self._reduce(meter).compute(split)
+        loader = self.loaders[split]
+
+        def forward(x: Tensor) -> Tensor:
+            x, _ = self.to_device(x, x.new_zeros(0))
+            with self.autocast():
+                return self.model(x)
+
+        result = evaluate_loader(
+            self.model, loader, loss_fn=lambda logits, y: self.loss_fn(logits, self.targets_for(logits, y)),
+            num_classes=self.num_classes, classes=self.classes, device=self.device, forward=forward,
+        )  # fmt: skip
+        order = _sample_order(loader)
+        for mistake in result.mistakes:
+            mistake["index"] = order[mistake["index"]] if order else mistake["index"]
+        self.last_evaluation = result
+        self.last_evaluation_split = split
+        return result.scalars(split)
 
     @torch.no_grad()
     def predict(self, inputs: Tensor | Iterable[Any], *, topk: int = 5) -> list[dict[str, Any]]:
         """Class predictions for a batch tensor, or for image paths / PIL images (val preprocessing applied)."""
-        from ..predict import predict_batch, transform_images
+        from ..prediction import predict_batch, transform_images
 
         self.setup()
         if not isinstance(inputs, Tensor):
@@ -349,6 +367,9 @@ class Trainer:
         card: dict[str, Any] = {"input_size": self._input_size}
         if transforms is not None:
             card["transforms"] = transforms if isinstance(transforms, str) else [t.model_dump() for t in transforms]
+            stats = normalize_stats(transforms)  # the statistics the run actually normalised with
+            if stats is not None:
+                card["mean"], card["std"] = stats
         return {"classes": self.classes, "metrics": latest, "spec": self.spec.to_dict(), "card": card}
 
     def resume_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -391,3 +412,12 @@ class Trainer:
     def _call(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
+
+
+def _sample_order(loader: Any) -> list[int] | None:
+    """Dataset indices in the order ``loader`` yields them (its sampler's), when it has a sampler."""
+    sampler = getattr(loader, "sampler", None)
+    try:
+        return [int(i) for i in sampler] if sampler is not None else None
+    except TypeError:
+        return None

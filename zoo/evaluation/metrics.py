@@ -1,0 +1,128 @@
+"""Evaluating a model on a loader with torchmetrics; the result keeps what a report needs (matrix, mistakes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class Evaluation:
+    """Everything one evaluation measured; ``scalars(prefix)`` for logs, ``to_dict()`` for ``zoo eval --json``."""
+
+    loss: float
+    acc: float
+    top5: float | None
+    samples: int
+    classes: list[str]
+    confusion: list[list[int]]  # rows: true class, columns: predicted class
+    precision: list[float]
+    recall: list[float]
+    f1: list[float]
+    support: list[int]
+    mistakes: list[dict[str, Any]] = field(default_factory=list)  # {index, true, predicted, score}, most sure first
+
+    def scalars(self, prefix: str) -> dict[str, float]:
+        out = {f"{prefix}_loss": self.loss, f"{prefix}_acc": self.acc}
+        if self.top5 is not None:
+            out[f"{prefix}_top5"] = self.top5
+        return out
+
+    def averages(self) -> dict[str, dict[str, float]]:
+        """Macro (every class alike) and weighted (by support) precision, recall and F1."""
+        total = max(sum(self.support), 1)
+        out = {}
+        for name, values in (("precision", self.precision), ("recall", self.recall), ("f1", self.f1)):
+            out.setdefault("macro", {})[name] = sum(values) / max(len(values), 1)
+            out.setdefault("weighted", {})[name] = sum(v * s for v, s in zip(values, self.support, strict=True)) / total
+        return out
+
+    def per_class(self) -> dict[str, dict[str, float]]:
+        return {
+            c: {"precision": p, "recall": r, "f1": f, "support": s}
+            for c, p, r, f, s in zip(self.classes, self.precision, self.recall, self.f1, self.support, strict=True)
+        }
+
+    def to_dict(self, prefix: str = "eval") -> dict[str, Any]:
+        return {
+            **self.scalars(prefix),
+            "samples": self.samples,
+            "classes": self.classes,
+            "per_class": self.per_class(),
+            "averages": self.averages(),
+            "confusion_matrix": self.confusion,
+        }
+
+
+@torch.no_grad()
+def evaluate_loader(
+    model: nn.Module,
+    batches: Iterable[tuple[Tensor, Tensor]],
+    *,
+    loss_fn: Callable[[Tensor, Tensor], Tensor],
+    num_classes: int,
+    classes: list[str] | None = None,
+    device: torch.device | str = "cpu",
+    forward: Callable[[Tensor], Tensor] | None = None,
+    keep_mistakes: int = 16,
+) -> Evaluation:
+    """Run ``model`` over ``batches`` of ``(x, y)`` (``y`` already in the model's class order).
+
+    ``loss_fn(logits, y)`` is the run's own loss (label smoothing included); ``forward`` may wrap the call (autocast,
+    channels_last). Metrics are torchmetrics' (summed across processes under DDP when ``compute`` runs).
+    """
+    from torchmetrics import MeanMetric, MetricCollection
+    from torchmetrics.classification import (
+        MulticlassAccuracy,
+        MulticlassConfusionMatrix,
+        MulticlassF1Score,
+        MulticlassPrecision,
+        MulticlassRecall,
+    )
+
+    device = torch.device(device)
+    top5 = num_classes >= 10
+    per_class = {"average": None, "num_classes": num_classes, "zero_division": 0}
+    collection = MetricCollection(
+        {
+            "acc": MulticlassAccuracy(num_classes, average="micro"),
+            "confusion": MulticlassConfusionMatrix(num_classes),
+            "precision": MulticlassPrecision(**per_class),
+            "recall": MulticlassRecall(**per_class),
+            "f1": MulticlassF1Score(**per_class),
+            **({"top5": MulticlassAccuracy(num_classes, top_k=5, average="micro")} if top5 else {}),
+        }
+    ).to(device)
+    mean_loss = MeanMetric().to(device)
+    seen = 0
+    mistakes: list[tuple[float, int, int, int]] = []
+    model.eval()
+    for x, y in batches:
+        x, y = x.to(device), y.to(device)
+        logits = (forward or model)(x).float()
+        mean_loss.update(loss_fn(logits, y), weight=y.shape[0])
+        collection.update(logits, y)
+        scores, predicted = logits.softmax(1).max(1)
+        wrong = (predicted != y).nonzero().flatten().tolist()
+        mistakes += [(scores[i].item(), seen + i, int(y[i]), int(predicted[i])) for i in wrong]
+        mistakes = sorted(mistakes, reverse=True)[:keep_mistakes]
+        seen += y.shape[0]
+    results = collection.compute()
+    confusion = results["confusion"].long()
+    return Evaluation(
+        loss=float(mean_loss.compute()),
+        acc=float(results["acc"]),
+        top5=float(results["top5"]) if top5 else None,
+        samples=int(confusion.sum()),
+        classes=list(classes) if classes else [str(i) for i in range(num_classes)],
+        confusion=confusion.tolist(),
+        precision=[float(v) for v in results["precision"]],
+        recall=[float(v) for v in results["recall"]],
+        f1=[float(v) for v in results["f1"]],
+        support=confusion.sum(1).tolist(),
+        mistakes=[{"index": i, "true": t, "predicted": p, "score": s} for s, i, t, p in mistakes],
+    )
