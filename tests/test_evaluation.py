@@ -140,6 +140,7 @@ def test_predict_takes_folders_and_globs_and_prints_csv(colour_folder, colour_bu
                           cwd=ROOT).stdout.startswith("zoo ")  # fmt: skip
 
 
+@pytest.mark.slow  # a real terminal and a 3-epoch run (~10 s): CI runs it in its slow pass
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is installed by .ci/run")
 def test_progress_bars_and_log_lines_never_garble_in_a_real_terminal(tmp_path):
     spec = {
@@ -167,3 +168,17 @@ def test_progress_bars_and_log_lines_never_garble_in_a_real_terminal(tmp_path):
     assert all(line.startswith("epoch ") for line in summaries), screen  # never glued to the end of a bar line
     assert not any("step/s" in line or "it/s" in line for line in lines if "epoch " in line and "/3:" in line)
     assert sum("epoch 1/3" in line for line in lines) == 1, screen
+
+
+def test_the_bundle_records_the_statistics_it_normalised_with(tmp_path):
+    steps = [{"name": "ToTensor"}, {"name": "Normalize", "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]}]
+    spec = zoo.TrainSpec.from_dict({
+        "model": {"name": "cifar10_quick"},
+        "data": {"train": {"name": "shapes", "size": 32, "transforms": steps},
+                 "val": {"name": "shapes", "size": 16, "split": "val", "transforms": steps}, "batch_size": 16},
+        "trainer": {"epochs": 1, "out_dir": str(tmp_path / "run"), "progress": False, "tensorboard": False},
+    })  # fmt: skip
+    zoo.Trainer(spec).fit()
+    config = zoo.load(tmp_path / "run" / "best").zoo_config
+    assert config["preprocess"]["mean"] == [0.5, 0.5, 0.5] and config["preprocess"]["std"] == [0.25, 0.25, 0.25]
+    assert "mean [0.5, 0.5, 0.5]" in (tmp_path / "run" / "best" / "README.md").read_text()

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -40,6 +42,7 @@ def _write_spec(tmp_path, spec: dict, name="spec.yaml"):
 
 
 # -- 6: the run folder is claimed atomically ----------------------------------------------------------------
+@pytest.mark.slow  # two real training processes (~10 s): CI runs it in its slow pass
 def test_two_runs_started_together_get_two_complete_folders(tmp_path):
     spec = _write_spec(tmp_path, _spec(tmp_path, trainer={"out_dir": str(tmp_path / "race")}))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -274,49 +277,35 @@ def test_offline_torchvision_download_names_the_url(tmp_path, cli, monkeypatch):
     assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
 
 
-def test_a_redirect_loop_is_one_line(tmp_path, cli):
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class _Misbehaving(BaseHTTPRequestHandler):
+    """A server that redirects to itself (``/loop``) or promises 1000 bytes and sends 10 (anything else)."""
 
-    class Loop(BaseHTTPRequestHandler):
-        def do_GET(self):
+    def do_GET(self):
+        if self.path.startswith("/loop"):
             self.send_response(302)
             self.send_header("Location", self.path)
             self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b"{" * 10)
 
-        def log_message(self, *args):
-            pass
+    def log_message(self, *args):
+        pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Loop)
+
+@pytest.mark.parametrize(
+    ("path", "words"), [("loop", "too many redirects"), ("short", "the connection broke off (IncompleteRead)")]
+)
+def test_redirect_loops_and_truncated_downloads_are_one_line_runtime_failures(cli, path, words):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Misbehaving)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
-        code, _, err = cli("predict", f"http://127.0.0.1:{httpd.server_address[1]}/b", "x.png")
+        code, _, err = cli("predict", f"http://127.0.0.1:{httpd.server_address[1]}/{path}/b", "x.png")
     finally:
         httpd.shutdown()
-    assert code == 1 and "too many redirects" in error_line(err)
-
-
-def test_a_truncated_download_is_a_runtime_failure(tmp_path, cli):
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Short(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", "1000")
-            self.end_headers()
-            self.wfile.write(b"{" * 10)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Short)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        code, _, err = cli("predict", f"http://127.0.0.1:{httpd.server_address[1]}/b", "x.png")
-    finally:
-        httpd.shutdown()
-    assert code == 1 and "the connection broke off (IncompleteRead)" in error_line(err)
+    assert code == 1 and words in error_line(err)
 
 
 # -- 16: eval maps classes by name ------------------------------------------------------------------------

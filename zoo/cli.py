@@ -291,6 +291,12 @@ def _push(args: argparse.Namespace) -> None:
     print(push(args.bundle, args.target, private=args.private))
 
 
+def _printable(text: str) -> str:
+    """``text`` safe for any terminal: characters it cannot encode (lone surrogates from a spec) escaped."""
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``zoo`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
@@ -305,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ZooError as exc:
         if args.debug:
             raise
-        print(f"error: {first_line(exc)}", file=sys.stderr)
+        print(f"error: {_printable(first_line(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -313,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last net: one line, never a traceback (--debug shows it)
         if args.debug:
             raise
-        cause = f"{type(exc).__name__}: {first_line(exc)}"
+        cause = _printable(f"{type(exc).__name__}: {first_line(exc)}")
         print(f"error: unexpected {cause} (run with --debug for details)", file=sys.stderr)
         return 1
 

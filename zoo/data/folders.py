@@ -65,6 +65,9 @@ def label_files(
     classes: Sequence[str] | None = None,
     mode: str = "RGB",
     skip_corrupt: bool = False,
+    url: str | None = None,
+    sha256: str | None = None,
+    subdir: str | None = None,
 ) -> ImageFiles:
     """Images with one label file each: ``image_dir/x.jpg`` ↔ ``label_dir/x.txt`` (the text is the label).
 
@@ -72,7 +75,7 @@ def label_files(
     ``*{label_suffix}`` sibling (the course's ``ants_image``/``ants_label``). ``classes`` fixes the class list;
     then a label outside it is an error.
     """
-    folder = existing_dir(root)
+    folder = _fetched(root, url, sha256, subdir)
     if image_dir or label_dir:
         if not (image_dir and label_dir):
             raise DataError("label_files needs both image_dir and label_dir, or neither")
@@ -106,12 +109,15 @@ def label_in_name(
     classes: Sequence[str] | None = None,
     mode: str = "RGB",
     skip_corrupt: bool = False,
+    url: str | None = None,
+    sha256: str | None = None,
+    subdir: str | None = None,
 ) -> ImageFiles:
     """Images whose file name holds the label, found by ``pattern`` (a regex with a ``label`` group) in the stem.
 
     The default takes the leading letters: ``cat_001.png`` → ``cat``.
     """
-    folder = existing_dir(root)
+    folder = _fetched(root, url, sha256, subdir)
     try:
         regex = re.compile(pattern)
     except re.error as exc:

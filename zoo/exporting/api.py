@@ -94,13 +94,14 @@ def _model_and_bundle(source: Any) -> tuple[nn.Module, Path | None]:
     if isinstance(source, nn.Module):
         return source.eval(), None
     from ..bundle.load import load_or_build, resolve_bundle
+    from ..registry import MODELS
+    from ..weights.sources import is_remote
 
     model = load_or_build(source)
     text = str(source)
-    from ..registry import MODELS
-
-    is_name = not Path(text).expanduser().exists() and text in MODELS and "://" not in text
-    return model.eval(), None if is_name else resolve_bundle(text)
+    local_bundle = Path(text).expanduser().exists() and not is_remote(text)
+    # a name, URL or hf-hub source has no folder of the user's to add the file to: it needs --out
+    return model.eval(), resolve_bundle(text) if local_bundle and text not in MODELS else None
 
 
 def _in_bundle(bundle: Path | None, format: str) -> Path:

@@ -107,7 +107,30 @@ def model_in(annotation: Any) -> Any:
 
 def validate(model: type[BaseModel], data: Any, source: str | None = None) -> Any:
     """``model.model_validate(data)`` with errors as ``SpecError``."""
+    where = f"{source}: " if source else ""
+    bad = _not_unicode(data)
+    if bad is not None:  # YAML's "\ud800" escapes give lone surrogates, which no text encoding can hold
+        raise SpecError(f"{where}{bad or 'the spec'} holds text that is not valid Unicode (a lone surrogate)")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise spec_error(exc, source) from None
+
+
+def _not_unicode(data: Any, path: str = "") -> str | None:
+    """The dotted path of the first string (key or value) that cannot be encoded as UTF-8, else None."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and _not_unicode(key) is not None:
+            return path or "a key"
+        found = _not_unicode(value, where)
+        if found is not None:
+            return found
+    return None
