@@ -73,27 +73,18 @@ def evaluate_loader(
     """Run ``model`` over ``batches`` of ``(x, y)`` (``y`` already in the model's class order).
 
     ``loss_fn(logits, y)`` is the run's own loss (label smoothing included); ``forward`` may wrap the call (autocast,
-    channels_last). Metrics are torchmetrics' (summed across processes under DDP when ``compute`` runs).
+    channels_last). The confusion matrix, mean loss and top-5 are torchmetrics' (summed across processes under DDP
+    when ``compute`` runs); accuracy, precision, recall and F1 are read off the matrix (``zero_division`` = 0).
     """
     from torchmetrics import MeanMetric, MetricCollection
-    from torchmetrics.classification import (
-        MulticlassAccuracy,
-        MulticlassConfusionMatrix,
-        MulticlassF1Score,
-        MulticlassPrecision,
-        MulticlassRecall,
-    )
+    from torchmetrics.classification import MulticlassAccuracy, MulticlassConfusionMatrix
 
     device = torch.device(device)
     top5 = num_classes >= 10
-    per_class = {"average": None, "num_classes": num_classes, "zero_division": 0}
+    # the confusion matrix holds every per-class count; precision, recall and F1 are read off it at the end
     collection = MetricCollection(
         {
-            "acc": MulticlassAccuracy(num_classes, average="micro"),
             "confusion": MulticlassConfusionMatrix(num_classes),
-            "precision": MulticlassPrecision(**per_class),
-            "recall": MulticlassRecall(**per_class),
-            "f1": MulticlassF1Score(**per_class),
             **({"top5": MulticlassAccuracy(num_classes, top_k=5, average="micro")} if top5 else {}),
         }
     ).to(device)
@@ -112,17 +103,21 @@ def evaluate_loader(
         mistakes = sorted(mistakes, reverse=True)[:keep_mistakes]
         seen += y.shape[0]
     results = collection.compute()
-    confusion = results["confusion"].long()
+    confusion = results["confusion"].long().cpu()
+    hits = confusion.diag().double()
+    precision = hits / confusion.sum(0).clamp(min=1)  # of what was predicted as the class, how much was it
+    recall = hits / confusion.sum(1).clamp(min=1)  # of the class, how much was found
+    f1 = (2 * precision * recall / (precision + recall)).nan_to_num(0.0)
     return Evaluation(
         loss=float(mean_loss.compute()),
-        acc=float(results["acc"]),
+        acc=float(hits.sum() / max(int(confusion.sum()), 1)),
         top5=float(results["top5"]) if top5 else None,
         samples=int(confusion.sum()),
         classes=list(classes) if classes else [str(i) for i in range(num_classes)],
         confusion=confusion.tolist(),
-        precision=[float(v) for v in results["precision"]],
-        recall=[float(v) for v in results["recall"]],
-        f1=[float(v) for v in results["f1"]],
+        precision=precision.tolist(),
+        recall=recall.tolist(),
+        f1=f1.tolist(),
         support=confusion.sum(1).tolist(),
         mistakes=[{"index": i, "true": t, "predicted": p, "score": s} for s, i, t, p in mistakes],
     )

@@ -25,43 +25,44 @@ def confusion_figure(evaluation: Evaluation) -> Any:
     rows = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     n = len(evaluation.classes)
     size = min(2 + 0.55 * n, 24)
-    fig, ax = plt.subplots(figsize=(size, size * 0.9), dpi=100)
+    fig, ax = plt.subplots(figsize=(size, size * 0.9), dpi=100, layout="constrained")
     ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(n), evaluation.classes, rotation=45, ha="right")
     ax.set_yticks(range(n), evaluation.classes)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    if n <= 30:
+    if n <= 30:  # counts written in only while they stay readable
         for i in range(n):
             for j in range(n):
                 colour = "white" if rows[i, j] > 0.5 else "black"
                 ax.text(j, i, str(counts[i, j]), ha="center", va="center", color=colour)
     ax.set_title(f"accuracy {evaluation.acc:.3f} on {evaluation.samples} samples")
-    fig.tight_layout()
     return fig
 
 
-def mistakes_figure(evaluation: Evaluation, dataset: Any, *, limit: int = 16) -> Any | None:
-    """A grid of the most confident wrong predictions: image, true and predicted class, score (None: no mistakes)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def mistakes_grid(evaluation: Evaluation, dataset: Any, *, limit: int = 16, size: int = 112) -> Any | None:
+    """A grid of the most confident wrong predictions, each image captioned with its true and predicted class and
+    score, as a PIL image (None: no mistakes). Drawn with PIL: milliseconds, so it can run at every new best."""
+    from PIL import Image, ImageDraw
 
     shown = evaluation.mistakes[:limit]
     if not shown:
         return None
     cols = min(4, len(shown))
     rows = -(-len(shown) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.3 * rows), dpi=100, squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, m in zip(axes.flat, shown, strict=False):
-        ax.imshow(raw_image(dataset, m["index"]))
+    cell_h = size + 30
+    grid = Image.new("RGB", (cols * size, rows * cell_h), "white")
+    draw = ImageDraw.Draw(grid)
+    for n, m in enumerate(shown):
+        x, y = (n % cols) * size, (n // cols) * cell_h
+        array = raw_image(dataset, m["index"])
+        if array.dtype != np.uint8:
+            array = (np.clip(array, 0, 1) * 255).astype(np.uint8)
+        grid.paste(Image.fromarray(array).convert("RGB").resize((size - 4, size - 4)), (x + 2, y + 2))
         true, predicted = evaluation.classes[m["true"]], evaluation.classes[m["predicted"]]
-        ax.set_title(f"true {true}\npredicted {predicted} ({m['score']:.2f})", fontsize=9)
-    fig.tight_layout()
-    return fig
+        draw.text((x + 3, y + size), f"true {true}"[:18], fill="black")
+        draw.text((x + 3, y + size + 13), f"pred {predicted} {m['score']:.2f}"[:18], fill="firebrick")
+    return grid
 
 
 def raw_image(dataset: Any, index: int) -> np.ndarray:
@@ -106,9 +107,9 @@ def write_report(evaluation: Evaluation, dataset: Any, folder: Path, *, title: s
     folder.mkdir(parents=True, exist_ok=True)
     written = [folder / "confusion_matrix.png", folder / "per_class.csv", folder / "report.md"]
     figure_png(confusion_figure(evaluation), written[0])
-    mistakes = mistakes_figure(evaluation, dataset)
+    mistakes = mistakes_grid(evaluation, dataset)
     if mistakes is not None:
-        figure_png(mistakes, folder / "mistakes.png")
+        write_with(folder / "mistakes.png", lambda tmp: mistakes.save(tmp, format="PNG"))
         written.append(folder / "mistakes.png")
     buffer = io.StringIO()
     table = csv.writer(buffer)

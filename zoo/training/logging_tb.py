@@ -1,5 +1,6 @@
 """TensorBoard logging (the course's chapter 3): curves, a sample batch grid, the graph, histograms, hparams, and at
-each new best the confusion matrix and the most confident mistakes.
+each new best (at most once a minute, and always for the final best) the confusion matrix and the most
+confident mistakes.
 
 Events go to ``RUN_DIR/tb/<run folder name>`` so TensorBoard names the run after its folder. Epoch metrics are
 ``train/*`` and ``val/*`` on an epoch axis; per-step logs are ``train_steps/*`` on a global-step axis. The
@@ -8,8 +9,9 @@ hyper-parameters live only in the HParams tab, linked to the real ``val/*`` / ``
 
 from __future__ import annotations
 
+import time
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -22,9 +24,13 @@ if TYPE_CHECKING:
 class TensorBoard(Callback):
     """Writes to ``RUN_DIR/tb``: train/val loss and accuracy, lr, ``train/batch`` images, graph, hparams."""
 
+    FIGURES_EVERY_S = 60.0  # drawing the matrix takes ~0.3 s: at most once a minute, and the final best always
+
     def __init__(self, histograms_every: int = 0) -> None:
         self.histograms_every = histograms_every
         self.writer = None
+        self._figures_at = float("-inf")
+        self._pending: tuple[Any, str, int] | None = None
 
     def on_fit_start(self, trainer: Trainer) -> None:
         from torch.utils.tensorboard import SummaryWriter
@@ -65,24 +71,33 @@ class TensorBoard(Callback):
             self.writer.add_scalar(f"{split}/{name}" if name else f"train/{key}", value, epoch)
         best = trainer.state["best"]
         if trainer.last_evaluation is not None and best and best["epoch"] == epoch:
-            self._evaluation_figures(trainer, epoch)
+            self._pending = (trainer.last_evaluation, trainer.last_evaluation_split, epoch)
+            if time.monotonic() - self._figures_at >= self.FIGURES_EVERY_S:
+                self._draw_pending(trainer)
         if self.histograms_every and epoch % self.histograms_every == 0:
             for name, param in trainer.unwrapped_model.named_parameters():
                 self.writer.add_histogram(f"weights/{name}", param.detach().float().cpu(), epoch)
         self.writer.flush()
 
-    def _evaluation_figures(self, trainer: Trainer, epoch: int) -> None:
-        from ..evaluation.report import confusion_figure, mistakes_figure
+    def _draw_pending(self, trainer: Trainer) -> None:
+        """The confusion matrix and mistakes grid of the latest new best, at that best's epoch."""
+        import numpy as np
 
-        split = trainer.last_evaluation_split
-        self.writer.add_figure(f"{split}/confusion_matrix", confusion_figure(trainer.last_evaluation), epoch)
-        mistakes = mistakes_figure(trainer.last_evaluation, trainer.datasets[split])
+        from ..evaluation.report import confusion_figure, mistakes_grid
+
+        if self._pending is None:
+            return
+        evaluation, split, epoch = self._pending
+        self.writer.add_figure(f"{split}/confusion_matrix", confusion_figure(evaluation), epoch)
+        mistakes = mistakes_grid(evaluation, trainer.datasets[split])
         if mistakes is not None:
-            self.writer.add_figure(f"{split}/mistakes", mistakes, epoch)
+            self.writer.add_image(f"{split}/mistakes", np.asarray(mistakes), epoch, dataformats="HWC")
+        self._pending, self._figures_at = None, time.monotonic()
 
     def on_fit_end(self, trainer: Trainer) -> None:
         from torch.utils.tensorboard.summary import hparams
 
+        self._draw_pending(trainer)
         spec = trainer.spec
         params = {
             "model": spec.model.name,
