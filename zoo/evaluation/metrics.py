@@ -121,3 +121,13 @@ def evaluate_loader(
         support=confusion.sum(1).tolist(),
         mistakes=[{"index": i, "true": t, "predicted": p, "score": s} for s, i, t, p in mistakes],
     )
+
+
+def sample_order(loader: Any) -> list[int] | None:
+    """Dataset indices in the order ``loader`` yields them (its sampler's), when it has a sampler; mistakes found at
+    a position in the loader are mapped back to the dataset with it."""
+    sampler = getattr(loader, "sampler", None)
+    try:
+        return [int(i) for i in sampler] if sampler is not None else None
+    except TypeError:
+        return None

@@ -29,12 +29,29 @@ class Checkpoint(Callback):
     def on_epoch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
         if not trainer.is_main_process:
             return
-        bundle = trainer.bundle_kwargs()
+        bundle = bundle_kwargs(trainer)
         if trainer.state["best"] and trainer.state["best"]["epoch"] == metrics["epoch"]:
             save(trainer.unwrapped_model, trainer.out_dir / "best", **bundle)
         info, state = trainer.resume_state()
         save(trainer.unwrapped_model, trainer.out_dir / "last", extra=lambda d: write_state(d, info, state), **bundle)
         write_metrics(trainer.out_dir, trainer.state, trainer.world_size)
+
+
+def bundle_kwargs(trainer: Trainer) -> dict[str, Any]:
+    """What ``zoo.save`` records for this run: classes, latest metrics, spec, the val preprocessing (with the mean and
+    std its transforms actually normalise with)."""
+    from ..data.transforms import normalize_stats
+
+    latest = {k: v for k, v in trainer.history[-1].items() if k != "seconds"} if trainer.history else {}
+    eval_spec = trainer.spec.data.val or trainer.spec.data.train
+    transforms = eval_spec.transforms
+    card: dict[str, Any] = {"input_size": trainer.input_size}
+    if transforms is not None:
+        card["transforms"] = transforms if isinstance(transforms, str) else [t.model_dump() for t in transforms]
+        stats = normalize_stats(transforms)
+        if stats is not None:
+            card["mean"], card["std"] = stats
+    return {"classes": trainer.classes, "metrics": latest, "spec": trainer.spec.to_dict(), "card": card}
 
 
 def write_metrics(out_dir: Path, state: dict[str, Any], world_size: int) -> None:

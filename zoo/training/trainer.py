@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,9 @@ import torch
 from torch import Tensor, nn
 
 from ..bundle import unwrap
-from ..data.transforms import normalize_stats
 from ..device import describe, resolve_device
 from ..errors import SpecError
-from ..evaluation import evaluate_loader
+from ..evaluation import evaluate_loader, sample_order
 from ..factory import build
 from ..registry import card_with_weights
 from ..specs import TrainSpec
@@ -72,7 +72,6 @@ class Trainer:
         self.epoch = 0
         self.user_callbacks = list(callbacks)
         self._ready = False
-        self._input_size: list[int] | None = None
         self.last_evaluation: Any = None  # zoo.evaluation.Evaluation of the latest evaluate()
         self.last_evaluation_split = ""
 
@@ -309,7 +308,7 @@ class Trainer:
             self.model, loader, loss_fn=lambda logits, y: self.loss_fn(logits, self.targets_for(logits, y)),
             num_classes=self.num_classes, classes=self.classes, device=self.device, forward=forward,
         )  # fmt: skip
-        order = _sample_order(loader)
+        order = sample_order(loader)
         for mistake in result.mistakes:
             mistake["index"] = order[mistake["index"]] if order else mistake["index"]
         self.last_evaluation = result
@@ -357,20 +356,10 @@ class Trainer:
             set_rng_state(saved)
         return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
 
-    def bundle_kwargs(self) -> dict[str, Any]:
-        """What ``zoo.save`` records for this run: classes, latest metrics, spec, the val preprocessing."""
-        latest = {k: v for k, v in self.history[-1].items() if k != "seconds"} if self.history else {}
-        if self._input_size is None:
-            self._input_size = list(self.sample_batch()[0].shape[1:])
-        eval_spec = self.spec.data.val or self.spec.data.train
-        transforms = eval_spec.transforms
-        card: dict[str, Any] = {"input_size": self._input_size}
-        if transforms is not None:
-            card["transforms"] = transforms if isinstance(transforms, str) else [t.model_dump() for t in transforms]
-            stats = normalize_stats(transforms)  # the statistics the run actually normalised with
-            if stats is not None:
-                card["mean"], card["std"] = stats
-        return {"classes": self.classes, "metrics": latest, "spec": self.spec.to_dict(), "card": card}
+    @cached_property
+    def input_size(self) -> list[int]:
+        """The shape of one training sample after its transforms (what the bundle records)."""
+        return list(self.sample_batch()[0].shape[1:])
 
     def resume_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """``(info, state)`` for ``last/``: plain JSON counters and the tensors of optimizer, scheduler, RNGs."""
@@ -412,12 +401,3 @@ class Trainer:
     def _call(self, hook: str, *args: Any) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(self, *args)
-
-
-def _sample_order(loader: Any) -> list[int] | None:
-    """Dataset indices in the order ``loader`` yields them (its sampler's), when it has a sampler."""
-    sampler = getattr(loader, "sampler", None)
-    try:
-        return [int(i) for i in sampler] if sampler is not None else None
-    except TypeError:
-        return None
