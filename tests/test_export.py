@@ -71,10 +71,13 @@ class DataDependent(torch.nn.Module):
         return -x.flatten(1)[:, :3]
 
 
-def test_a_model_that_cannot_be_exported_is_one_clear_error(tmp_path):
+def test_a_model_that_cannot_be_exported_is_one_clear_error(tmp_path, cli):
     zoo.register_model("data_dependent", input_size=(3, 4, 4), num_classes=3, override=True)(DataDependent)
     with pytest.raises(ExportError, match=r"data_dependent could not be exported with torch\.export: "):
         zoo.export(zoo.build("data_dependent"), tmp_path / "d.pt2", format="pt2")
+    code, _, err = cli("export", "data_dependent", "--format", "pt2", "--out", tmp_path / "d.pt2")
+    line = error_line(err)
+    assert code == 1 and line.startswith("error: data_dependent could not be exported with torch.export: ")
     assert not list(tmp_path.iterdir())
 
 
