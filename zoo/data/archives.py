@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ..atomic import write_errors, write_json
+from ..atomic import write_json
 from ..errors import DataError, DownloadError
 from ..weights.download import cache_dir, cache_lock, download, offline, sha256_file
 
@@ -36,9 +36,7 @@ def fetch_archive(url: str, target: Path, *, sha256: str | None = None, what: st
             return target
         if target.exists() and any(target.iterdir()):
             raise DataError(f"{what}: '{target}' already holds other files; extract {url} into an empty folder")
-        _extract(archive, target, url)
-        with write_errors(marker):
-            marker.write_text(digest + "\n")
+        _extract(archive, target, url, digest)
     return target
 
 
@@ -76,7 +74,8 @@ def _verified_archive(url: str, pinned: str | None, what: str) -> Path:
     return dest
 
 
-def _extract(archive: Path, target: Path, url: str) -> None:
+def _extract(archive: Path, target: Path, url: str, digest: str) -> None:
+    """Unpack into a staging folder beside ``target``, mark it done, and rename it into place in one step."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".extracting", dir=target.parent))
     try:
@@ -94,6 +93,7 @@ def _extract(archive: Path, target: Path, url: str) -> None:
                 tf.extractall(staging, filter="data")
         else:
             raise DataError(f"{url} is neither a zip nor a tar archive")
+        (staging / DONE).write_text(digest + "\n")  # inside the rename: a folder is complete or absent
         if target.exists():
             target.rmdir()  # empty (checked by the caller)
         os.replace(staging, target)
