@@ -154,8 +154,13 @@ def test_mse_loss_gets_one_hot_targets(tmp_path):
             "trainer": {"epochs": 1, "monitor": "train_loss", "out_dir": str(tmp_path / "r"), "tensorboard": False},
         }
     )
-    history = zoo.Trainer(spec).fit()["history"]
-    assert history[0]["train_loss"] > 0
+    trainer = zoo.Trainer(spec).setup()
+    x, y = next(iter(trainer.loaders["train"]))
+    logits, loss, _ = trainer.forward_loss((x, y))
+    one_hot = torch.nn.functional.one_hot(y, 10).float()
+    assert loss.item() == pytest.approx(torch.nn.functional.mse_loss(logits, one_hot).item())  # targets one-hot
+    history = trainer.fit()["history"]
+    assert 0 < history[0]["train_loss"] < torch.nn.functional.mse_loss(logits, one_hot).item() * 10
 
 
 @pytest.mark.parametrize(
