@@ -1,14 +1,14 @@
 """Reading weight files of any trainer without running code: safetensors (memory-mapped) and PyTorch checkpoints
 (``weights_only=True``), told apart by their first bytes, not their suffix; nested trainer dicts unwrapped.
 
-A file that holds a pickled model object instead of a state_dict is refused in one line naming its class, found by
-reading the pickle's global references (``pickletools``), never by executing them.
+A file that holds a pickled model object instead of a state_dict is refused in one line naming its class, as torch
+reports it (``get_unsafe_globals_in_checkpoint``, or the global its ``weights_only`` loader refused), never by
+executing it.
 """
 
 from __future__ import annotations
 
-import io
-import pickletools
+import re
 import zipfile
 from pathlib import Path
 
@@ -20,8 +20,9 @@ from ..errors import WeightsError, first_line
 TORCH_SUFFIXES = (".pth", ".pt", ".bin", ".ckpt")
 # Keys under which trainers nest the state_dict: plain scripts, Lightning, DDP wrappers, EMA copies.
 _NESTED = ("state_dict", "model", "model_state_dict", "module", "ema", "state_dict_ema", "model_ema")
-# Modules whose classes a state_dict file may reference (tensors, storages, ordered dicts).
-_DATA_MODULES = ("torch._utils", "torch", "collections", "builtins", "_codecs", "numpy")
+# torch's weights_only refusal names the global: "Unsupported global: GLOBAL a.B …" / "unsupported GLOBAL a.b whose"
+_LIBRARY_MODULES = ("torch.", "builtins.", "collections.", "_codecs.", "numpy.")  # not the class to name
+_REFUSED_GLOBAL = re.compile(r"GLOBAL ([\w.]+)")
 
 
 def read_state_dict(path: str | Path) -> dict[str, Tensor]:
@@ -66,9 +67,9 @@ def _read_torch(path: Path, *, mmap: bool) -> dict[str, Tensor]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:
-        objects = pickled_objects(path)
+        objects = pickled_objects(path, exc)
         if objects:
-            modules = [o for o in objects if not o.startswith("torch.")]
+            modules = [o for o in objects if not o.startswith(_LIBRARY_MODULES)]
             kind = "model object" if any(".nn." in o for o in objects) else "object"
             raise WeightsError(
                 f"weights file '{path}' holds a pickled {kind} ({(modules or objects)[0]}) rather than a state_dict; "
@@ -79,39 +80,15 @@ def _read_torch(path: Path, *, mmap: bool) -> dict[str, Tensor]:
     return unwrap_state_dict(data, path)
 
 
-def pickled_objects(path: Path) -> list[str]:
-    """``module.Class`` names a torch file's pickle refers to beyond tensors and containers (read, not run)."""
-    try:
-        if zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as zf:
-                name = next(n for n in zf.namelist() if n.endswith("data.pkl"))
-                streams = [zf.read(name)]
-        else:
-            streams = [path.read_bytes()]
-        found: list[str] = []
-        for data in streams:
-            found += _globals(io.BytesIO(data))
-    except (OSError, StopIteration, zipfile.BadZipFile):
-        return []
-    return [g for g in dict.fromkeys(found) if not g.startswith(_DATA_MODULES) or ".nn." in g]
-
-
-def _globals(stream: io.BytesIO) -> list[str]:
-    """Every GLOBAL / STACK_GLOBAL reference of the pickles in ``stream`` (legacy files hold several)."""
-    names: list[str] = []
-    strings: list[str] = []
-    while stream.tell() < len(stream.getbuffer()):
+def pickled_objects(path: Path, error: BaseException) -> list[str]:
+    """``module.Class`` names a torch file refers to beyond what ``weights_only`` allows, never executing them:
+    torch's own ``get_unsafe_globals_in_checkpoint`` for the zip format, else the global named in torch's refusal."""
+    if zipfile.is_zipfile(path):
         try:
-            for opcode, arg, _ in pickletools.genops(stream):
-                if opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
-                    strings.append(arg)
-                elif opcode.name == "GLOBAL":
-                    names.append(str(arg).replace(" ", "."))
-                elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                    names.append(f"{strings[-2]}.{strings[-1]}")
-        except (ValueError, EOFError):
-            break  # past the pickles: a legacy file's raw tensor bytes
-    return names
+            return list(torch.serialization.get_unsafe_globals_in_checkpoint(str(path)))
+        except Exception:  # noqa: BLE001 - a damaged archive names nothing; the caller says it is unloadable
+            return []
+    return _REFUSED_GLOBAL.findall(str(error))
 
 
 def unwrap_state_dict(data: object, path: Path | str) -> dict[str, Tensor]:
