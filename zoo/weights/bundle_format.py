@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from torch import Tensor
 
-from ..atomic import write_json
-from ..errors import BundleError, ZooError
+from ..errors import BundleError
 from .bundle_rules import check_file_name, check_kwargs_are_data, member_path
 from .checkpoint import read_state_dict
-from .download import cache_dir, cache_lock, cache_roots, sha256_file
+from .download import cache_roots, sha256_file, sha256_matches
+from .hf_cache import check_hf_blob
 from .timm_folder import is_timm_config, timm_weights_name, zoo_config_of
 
 FORMAT_VERSION = 1
@@ -84,54 +83,6 @@ def verify_files(folder: Path, config: dict[str, Any]) -> None:
             raise BundleError(f"'{path}' failed its sha256 check against {CONFIG}: the file was modified")
 
 
-def sha256_matches(path: Path, sha256: str | None) -> bool:
-    """Whether ``path`` hashes to ``sha256`` (a full digest or a prefix; None: nothing to check).
-
-    The full digest of every file hashed is remembered with its stat signature (see ``_signature``), so a file is
-    hashed once until its bytes change: hashing 500 MB takes 0.3 s.
-    """
-    if sha256 is None:
-        return True
-    digest = remembered_sha256(path)
-    if digest is None:
-        digest = sha256_file(path)
-        remember_sha256(path, digest)
-    return digest.startswith(sha256.lower())
-
-
-def _signature(path: Path) -> list[int]:
-    """What changes whenever a file's bytes do: size, mtime, ctime (not settable by users), inode, device."""
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
-
-
-def _verified_index() -> Path:
-    return cache_dir() / "verified.json"
-
-
-def remembered_sha256(path: Path) -> str | None:
-    """The digest recorded for this very file (same stat signature), if any."""
-    try:
-        record = json.loads(_verified_index().read_text()).get(os.path.realpath(path))
-        return record["sha256"] if record["stat"] == _signature(path) else None
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None
-
-
-def remember_sha256(path: Path, sha256: str) -> None:
-    """Record the digest of ``path`` (best effort: a read-only cache only costs a re-hash)."""
-    index = _verified_index()
-    try:
-        with cache_lock(index):
-            records = json.loads(index.read_text()) if index.is_file() else {}
-            if not isinstance(records, dict):
-                records = {}
-            records[os.path.realpath(path)] = {"sha256": sha256, "stat": _signature(path)}
-            write_json(index, records)
-    except (OSError, ValueError, ZooError):
-        pass
-
-
 def file_record(path: Path) -> dict[str, Any]:
     """The ``files`` entry for one file: sha256 and byte size."""
     return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
@@ -148,8 +99,6 @@ def read_bundle(folder: Path) -> tuple[dict[str, Any], dict[str, Tensor]]:
         where = str(folder / CONFIG)
         name = timm_weights_name(folder)
         path = member_path(folder, name, where=f"'{where}'", roots=cache_roots())
-        from .hf_cache import check_hf_blob
-
         check_hf_blob(path, str(folder))
         return zoo_config_of(raw, f"'{where}'"), read_state_dict(path)
     config = check_config(raw, str(folder / CONFIG))

@@ -8,8 +8,7 @@ import re
 from pathlib import Path
 
 from ..errors import DownloadError, WeightsError
-from .bundle_format import sha256_matches
-from .download import hf_cache_dir, offline
+from .download import hf_cache_dir, offline, sha256_matches
 
 
 def hf_file(repo: str, filename: str, *, revision: str | None, what: str) -> Path:

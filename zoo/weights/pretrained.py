@@ -15,9 +15,8 @@ from typing import Any
 from torch import Tensor
 
 from ..errors import DownloadError, WeightsError, ZooError
-from .bundle_format import sha256_matches
 from .checkpoint import read_state_dict
-from .download import hf_cache_dir, offline
+from .download import hf_cache_dir, offline, sha256_matches
 from .hf_cache import check_hf_blob
 from .sources import fetch_file
 
