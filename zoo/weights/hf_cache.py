@@ -28,6 +28,17 @@ def hf_file(repo: str, filename: str, *, revision: str | None, what: str) -> Pat
     return Path(path)
 
 
+def hf_first_file(repo: str, names: list[str], *, revision: str | None, what: str) -> Path:
+    """The first of ``names`` the repo has (a checkpoint's safetensors, else its ``.bin``), as ``hf_file`` fetches
+    it; when none can be had, the last one's error."""
+    for name in names[:-1]:
+        try:
+            return hf_file(repo, name, revision=revision, what=what)
+        except DownloadError:
+            continue
+    return hf_file(repo, names[-1], revision=revision, what=what)
+
+
 def check_hf_blob(path: Path, what: str) -> None:
     """An HF cache file against the hash its blob is named by: sha256 for LFS files, git's sha1 for small ones."""
     blob = Path(os.path.realpath(path))

@@ -17,7 +17,7 @@ from torch import Tensor
 from ..errors import DownloadError, WeightsError, ZooError
 from .checkpoint import read_state_dict
 from .download import hf_cache_dir, offline, sha256_matches
-from .hf_cache import check_hf_blob
+from .hf_cache import hf_first_file
 from .sources import fetch_file
 
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]{6,})\.")  # torch hub's convention: name-<sha256 prefix>.pth
@@ -38,28 +38,18 @@ def read_pretrained(info: dict[str, Any], *, what: str) -> dict[str, Tensor]:
 
 
 def _hf_weights(info: dict[str, Any], what: str) -> Path:
-    from huggingface_hub import hf_hub_download
-
     repo, _, revision = info["hf_hub_id"].partition("@")
     names = [info["hf_hub_filename"]] if info.get("hf_hub_filename") else list(_HF_WEIGHT_FILES)
-    failures = []
-    for name in names:
-        try:
-            path = hf_hub_download(
-                repo, name, revision=revision or None, cache_dir=hf_cache_dir(), local_files_only=offline()
-            )
-        except Exception as exc:  # noqa: BLE001 - huggingface_hub has many error types; each is translated below
-            failures.append(type(exc).__name__)
-            continue
-        check_hf_blob(Path(path), what)
-        return Path(path)
-    folder = hf_cache_dir() / f"models--{repo.replace('/', '--')}"
-    if offline():
+    try:
+        return hf_first_file(repo, names, revision=revision or None, what=what)
+    except DownloadError as exc:
+        if not offline():
+            raise
+        folder = hf_cache_dir() / f"models--{repo.replace('/', '--')}"
         raise DownloadError(
             f"ZOO_OFFLINE=1 and the weights of {what} (Hugging Face repo {repo}) are not in the cache; "
             f"they would go to {folder}"
-        )
-    raise DownloadError(f"could not fetch the weights of {what} from the Hugging Face repo {repo} ({failures[-1]})")
+        ) from exc
 
 
 def _hash_in_name(url: str) -> str | None:

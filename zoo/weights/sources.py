@@ -15,7 +15,7 @@ from ..errors import BundleError, DownloadError
 from .bundle_format import CONFIG, check_config
 from .bundle_rules import check_file_name, member_path
 from .download import cache_dir, cache_lock, download
-from .hf_cache import hf_file
+from .hf_cache import hf_file, hf_first_file
 from .timm_folder import WEIGHT_FILES, is_timm_config
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
@@ -88,13 +88,7 @@ def _fetch_hf_bundle(source: str) -> Path:
     raw = _json(config_path, f"{source}/{CONFIG}")
     commit = config_path.parent.name  # the snapshot folder is named after the resolved commit
     if is_timm_config(raw):
-        for i, name in enumerate(WEIGHT_FILES):
-            try:
-                hf_file(repo, name, revision=commit, what=source)
-                break
-            except DownloadError:
-                if i == len(WEIGHT_FILES) - 1:
-                    raise
+        hf_first_file(repo, list(WEIGHT_FILES), revision=commit, what=source)
         return config_path.parent
     config = check_config(raw, f"{source}/{CONFIG}")
     for name in config["files"]:
