@@ -25,7 +25,8 @@ class Part(Dataset):
 
     @property
     def targets(self) -> list[int]:
-        return [int(t) for t in (targets_of(self.dataset)[i] for i in self.indices)]
+        every = targets_of(self.dataset)  # once: for a dataset without ``targets`` it reads every sample
+        return [every[i] for i in self.indices]
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -32,18 +32,18 @@ def _open(cls: type, root: str, **kwargs: Any) -> Dataset:
                 f"{_from(cls)}; put the files there, or unset ZOO_OFFLINE"
             ) from exc
         if kwargs.get("download") and "download" in str(exc).lower():  # e.g. MNIST: every mirror failed
-            raise DownloadError(
-                f"{cls.__name__} could not be downloaded{_from(cls)} ({first_line(exc)}); fetch the files yourself "
-                f"and put them under '{root}' as torchvision lays them out, then set download: false"
-            ) from exc
+            raise _download_failed(cls, root, first_line(exc)) from exc
         hint = "" if kwargs.get("download") else "; set download: true to fetch it"
         raise DataError(f"{cls.__name__} data not found or corrupted under '{root}'{hint}") from exc
     except (OSError, URLError, HTTPException) as exc:  # the download itself failed
-        reason = getattr(exc, "reason", None) or first_line(exc)
-        raise DownloadError(
-            f"{cls.__name__} could not be downloaded{_from(cls)} ({reason}); fetch the files yourself and put them "
-            f"under '{root}' as torchvision lays them out, then set download: false"
-        ) from exc
+        raise _download_failed(cls, root, getattr(exc, "reason", None) or first_line(exc)) from exc
+
+
+def _download_failed(cls: type, root: str, reason: object) -> DownloadError:
+    return DownloadError(
+        f"{cls.__name__} could not be downloaded{_from(cls)} ({reason}); fetch the files yourself and put them "
+        f"under '{root}' as torchvision lays them out, then set download: false"
+    )
 
 
 def _from(cls: type) -> str:

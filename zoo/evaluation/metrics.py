@@ -97,10 +97,7 @@ def evaluate_loader(
         logits = (forward or model)(x).float()
         mean_loss.update(loss_fn(logits, y), weight=y.shape[0])
         collection.update(logits, y)
-        scores, predicted = logits.softmax(1).max(1)
-        wrong = (predicted != y).nonzero().flatten().tolist()
-        mistakes += [(scores[i].item(), seen + i, int(y[i]), int(predicted[i])) for i in wrong]
-        mistakes = sorted(mistakes, reverse=True)[:keep_mistakes]
+        mistakes = _most_confident_wrong(logits, y, seen, mistakes, keep_mistakes)
         seen += y.shape[0]
     results = collection.compute()
     confusion = results["confusion"].long().cpu()
@@ -121,6 +118,20 @@ def evaluate_loader(
         support=confusion.sum(1).tolist(),
         mistakes=[{"index": i, "true": t, "predicted": p, "score": s} for s, i, t, p in mistakes],
     )
+
+
+def _most_confident_wrong(
+    logits: Tensor, y: Tensor, offset: int, kept: list[tuple[float, int, int, int]], limit: int
+) -> list[tuple[float, int, int, int]]:
+    """``kept`` plus this batch's wrong predictions, the ``limit`` most confident: ``(score, index, true,
+    predicted)``. The batch's candidates are chosen on the device and cross to the host in one transfer."""
+    scores, predicted = logits.softmax(1).max(1)
+    wrong_scores = scores.masked_fill(predicted == y, -1.0)
+    top = wrong_scores.topk(min(limit, len(y)))
+    rows = torch.stack([top.values.double(), top.indices.double(), y[top.indices].double(),
+                        predicted[top.indices].double()], 1).tolist()  # fmt: skip
+    fresh = [(s, offset + int(i), int(t), int(p)) for s, i, t, p in rows if s >= 0]
+    return sorted(kept + fresh, reverse=True)[:limit]
 
 
 def sample_order(loader: Any) -> list[int] | None:

@@ -16,16 +16,14 @@ from .metrics import Evaluation
 
 def confusion_figure(evaluation: Evaluation) -> Any:
     """The confusion matrix (rows true, columns predicted): counts written in, colours row-normalised."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no global backend switched, nothing left open
 
     counts = np.asarray(evaluation.confusion)
     rows = counts / np.maximum(counts.sum(1, keepdims=True), 1)
     n = len(evaluation.classes)
     size = min(2 + 0.55 * n, 24)
-    fig, ax = plt.subplots(figsize=(size, size * 0.9), dpi=100, layout="constrained")
+    fig = Figure(figsize=(size, size * 0.9), dpi=100, layout="constrained")
+    ax = fig.subplots()
     ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(n), evaluation.classes, rotation=45, ha="right")
     ax.set_yticks(range(n), evaluation.classes)
@@ -81,12 +79,9 @@ def raw_image(dataset: Any, index: int) -> np.ndarray:
 
 
 def figure_png(fig: Any, path: Path) -> None:
-    """Save a matplotlib figure as PNG, atomically, and close it."""
-    import matplotlib.pyplot as plt
-
+    """Save a matplotlib figure as PNG, atomically."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    plt.close(fig)
     write_with(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
 
 
