@@ -61,6 +61,16 @@ def test_the_cli_exports_a_registered_name_to_a_file(tmp_path, cli):
     assert code == 2 and "needs an output path (--out FILE)" in error_line(err)
 
 
+def test_an_export_that_fails_its_check_leaves_the_previous_file(bundle):
+    zoo.export(bundle, format="pt2")
+    before = (bundle / "model.pt2").read_bytes()
+    with pytest.raises(ExportError, match=r"differs from PyTorch by .* at batch 1 .*was not written"):
+        zoo.export(bundle, format="pt2", tolerance=-1.0)  # no file can pass: the check must refuse it
+    assert (bundle / "model.pt2").read_bytes() == before
+    assert not [p for p in bundle.iterdir() if p.name.startswith(".")]
+    assert zoo.load(bundle).zoo_config["files"]["model.pt2"]["bytes"] == len(before)
+
+
 class DataDependent(torch.nn.Module):
     """Control flow on tensor values: no exporter can capture it (dynamo: data-dependent branch; TorchScript
     tracing would silently freeze one branch, which the parity check catches)."""

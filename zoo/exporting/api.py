@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..atomic import write_errors
 from ..errors import ExportError, InvalidArgumentError
 from . import onnx_format, pt2_format
 
@@ -68,26 +69,39 @@ def export(
     example = torch.randn(batch, *_input_size(model, config), generator=torch.Generator().manual_seed(0))
     metadata = _metadata(model, config, bundle, example)
     writer = FORMATS[format]
-    exporter = writer.write(model, example, target, dynamic_batch=dynamic_batch, opset=opset, metadata=metadata)
-    result = ExportResult(target, format, exporter)
-    if check:
-        sizes = [1, batch + 3] if dynamic_batch else [batch]
-        for size in sizes:
-            x = torch.randn(size, *example.shape[1:], generator=torch.Generator().manual_seed(size))
-            with torch.no_grad():
-                expected = model(x).float()
-            got = torch.as_tensor(writer.run(target, x)).float()
-            diff = (got - expected).abs().max().item()
-            result.max_abs_diff[size] = diff
-            if not diff <= tolerance:
-                raise ExportError(
-                    f"the exported {target.name} differs from PyTorch by {diff:.3g} at batch {size} "
-                    f"(more than {tolerance:g}); the export is wrong, not saved as good"
-                )
+    # written under a temporary name and checked there: only a file that matches PyTorch takes the target's place
+    candidate = target.with_name(f".{target.name}.checking{target.suffix}")
+    try:
+        exporter = writer.write(model, example, candidate, dynamic_batch=dynamic_batch, opset=opset, metadata=metadata)
+        result = ExportResult(target, format, exporter)
+        if check:
+            _check(writer, candidate, model, example.shape[1:], [1, batch + 3] if dynamic_batch else [batch],
+                   tolerance, result)  # fmt: skip
+        with write_errors(target):
+            os.replace(candidate, target)
+    finally:
+        candidate.unlink(missing_ok=True)
     if path is None and bundle is not None:
         _list_in_bundle(bundle, target)
     logger.info(str(result))
     return result
+
+
+def _check(
+    writer: Any, path: Path, model: nn.Module, shape: Any, sizes: list[int], tolerance: float, result: ExportResult
+) -> None:
+    """Run the file at each batch size against eager PyTorch; record the largest differences, refuse a mismatch."""
+    for size in sizes:
+        x = torch.randn(size, *shape, generator=torch.Generator().manual_seed(size))
+        with torch.no_grad():
+            expected = model(x).float()
+        diff = (torch.as_tensor(writer.run(path, x)).float() - expected).abs().max().item()
+        result.max_abs_diff[size] = diff
+        if not diff <= tolerance:
+            raise ExportError(
+                f"the exported {result.path.name} differs from PyTorch by {diff:.3g} at batch {size} "
+                f"(more than {tolerance:g}); the export is wrong and was not written"
+            )
 
 
 def _model_and_bundle(source: Any) -> tuple[nn.Module, Path | None]:
