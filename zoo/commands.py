@@ -36,11 +36,7 @@ def train(spec_path: str | None, overrides: list[str], resume: str | None, *, fi
         spec = TrainSpec.from_yaml(str(run / "spec.yaml"), overrides=overrides)
         trainer = Trainer(spec, resume=run if (run / "last").is_dir() else None)
     else:
-        if finetune:
-            epochs = load_spec(spec_path, overrides).trainer.epochs
-            halfway = [f"trainer.unfreeze_at_epoch={epochs // 2 + 1}"] if epochs > 1 else []
-            overrides = [*FINETUNE_PRESET, *halfway, *overrides]
-        trainer = Trainer(load_spec(spec_path, overrides))
+        trainer = Trainer(load_spec(spec_path, with_finetune(spec_path, overrides) if finetune else overrides))
     try:
         result = trainer.fit()
     finally:
@@ -64,10 +60,17 @@ def check(spec_path: str | None, overrides: list[str], *, finetune: bool = False
     """
     from .training import Trainer
 
-    spec = load_spec(spec_path, [*FINETUNE_PRESET, *overrides] if finetune else overrides)
+    spec = load_spec(spec_path, with_finetune(spec_path, overrides) if finetune else overrides)
     trainer = Trainer(spec)
     report = trainer.check()
     return [f"{key:<12} {value}" for key, value in report.items()] + ["spec OK: every part builds and one batch runs"]
+
+
+def with_finetune(spec_path: str | None, overrides: list[str]) -> list[str]:
+    """``FINETUNE_PRESET`` plus unfreezing halfway through the spec's epochs, before the user's own overrides."""
+    epochs = load_spec(spec_path, overrides).trainer.epochs
+    halfway = [f"trainer.unfreeze_at_epoch={epochs // 2 + 1}"] if epochs > 1 else []
+    return [*FINETUNE_PRESET, *halfway, *overrides]
 
 
 def load_spec(spec_path: str | None, overrides: list[str]) -> Any:

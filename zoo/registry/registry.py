@@ -169,24 +169,20 @@ class Registry:
         ``names("vgg*")`` never imports timm.
         """
         self._load()
-        excludes = [exclude] if isinstance(exclude, str) else list(exclude or ())
         found = [n for n, e in self._entries.items() if source is None or e.provider == source]
         for prefix, namespace in self._namespaces.items():
             if (source is None or source == prefix.rstrip("/")) and _may_match(pattern, prefix):
                 found.extend(prefix + n for n in namespace.names())
-        keep = [n for n in found if fnmatch.fnmatchcase(n, pattern)]
-        return sorted(n for n in keep if not any(fnmatch.fnmatchcase(n, x) for x in excludes))
+        return _matching(found, pattern, exclude)
 
     def pretrained_names(self, pattern: str = "*", *, exclude: str | Iterable[str] | None = None) -> list[str]:
         """Sorted ``name.tag`` names of every pretrained tag (own cards' ``weights`` and namespaces') matching."""
         self._load()
-        excludes = [exclude] if isinstance(exclude, str) else list(exclude or ())
         found = [f"{n}.{tag}" for n, e in self._entries.items() for tag in e.meta.get("weights") or {}]
         for prefix, namespace in self._namespaces.items():
             if _may_match(pattern, prefix) and hasattr(namespace, "pretrained_names"):
                 found.extend(prefix + n for n in namespace.pretrained_names())
-        keep = [n for n in found if fnmatch.fnmatchcase(n, pattern)]
-        return sorted(n for n in keep if not any(fnmatch.fnmatchcase(n, x) for x in excludes))
+        return _matching(found, pattern, exclude)
 
     def _suggestions(self, name: str) -> list[str]:
         own = [*self._entries, *self._aliases]
@@ -196,6 +192,13 @@ class Registry:
             tagged = getattr(namespace, "pretrained_names", tuple)() if "." in name else ()
             return [prefix + "/" + n for n in (*namespace.names(), *tagged)]
         return own + [p for p in self._namespaces]
+
+
+def _matching(names: Iterable[str], pattern: str, exclude: str | Iterable[str] | None) -> list[str]:
+    """Sorted ``names`` matching ``pattern`` (fnmatch) and none of ``exclude``."""
+    excludes = [exclude] if isinstance(exclude, str) else list(exclude or ())
+    keep = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+    return sorted(n for n in keep if not any(fnmatch.fnmatchcase(n, x) for x in excludes))
 
 
 def _may_match(pattern: str, prefix: str) -> bool:
