@@ -61,13 +61,10 @@ def resolve_num_classes(requested: int | None, classes: list[str] | None) -> int
 
 def check_first_sample(dataset: Dataset, channels: int, model: str) -> None:
     """The first training sample fits the model's input channels; a mismatch names the transform to add."""
-    from .state import rng_state, set_rng_state
+    from .state import rng_untouched
 
-    saved = rng_state()  # reading a sample draws random augmentations: leave the run's RNGs untouched
-    try:
+    with rng_untouched():  # reading a sample draws random augmentations
         x = dataset[0][0]
-    finally:
-        set_rng_state(saved)
     if isinstance(x, Tensor) and x.dim() == 3 and x.shape[0] != channels:
         fix = "{name: RGB}" if channels == 3 else "{name: Grayscale, num_output_channels: 1}"
         raise DataError(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +104,16 @@ def read_state(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     except (OSError, ValueError) as exc:
         raise BundleError(f"'{folder}' holds no readable training state ({exc})") from exc
     return info, unflatten(info.pop("state"), tensors)
+
+
+@contextmanager
+def rng_untouched() -> Iterator[None]:
+    """Run the body (reading augmented samples, say) and put every RNG back as it was, so exact resume holds."""
+    saved = rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(saved)
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> None:

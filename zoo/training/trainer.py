@@ -40,7 +40,7 @@ from .parts import (
     make_loader,
     resolve_num_classes,
 )
-from .state import rng_state, seed_everything, set_rng_state
+from .state import rng_untouched, seed_everything
 
 logger = logging.getLogger("zoo")
 
@@ -348,12 +348,9 @@ class Trainer:
         Random augmentations draw from the global RNGs; their states are put back so that logging never
         changes the training run (exact resume depends on it).
         """
-        saved = rng_state()
-        try:
+        with rng_untouched():
             dataset = self.datasets["train"]
             items = [dataset[i] for i in range(min(len(dataset), 32))]
-        finally:
-            set_rng_state(saved)
         return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
 
     @cached_property

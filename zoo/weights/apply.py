@@ -107,8 +107,9 @@ def map_prefixes(
         found: dict[str, str] = {}
         for first in heads:
             keys = [k for k in state if k.startswith(first + ".")]
-            fits = [t for t in targets if not any(k in expected for k in keys)]
-            fits = [t for t in fits if _maps(keys, first, t, state, expected, missing, head)]
+            if any(k in expected for k in keys):
+                continue  # part of this prefix already fits the model: it is not a wrapper's
+            fits = [t for t in targets if _maps(keys, first, t, state, expected, missing, head)]
             if len(fits) == 1:
                 found[first] = fits[0]
         # two prefixes that would fill the same model keys are ambiguous: map neither
