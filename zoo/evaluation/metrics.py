@@ -135,10 +135,10 @@ def _most_confident_wrong(
 
 
 def sample_order(loader: Any) -> list[int] | None:
-    """Dataset indices in the order ``loader`` yields them (its sampler's), when it has a sampler; mistakes found at
-    a position in the loader are mapped back to the dataset with it."""
+    """Dataset indices in the order ``loader`` yields them (its sampler's, whose keys may be ``(epoch, index)``),
+    when it has a sampler; mistakes found at a position in the loader are mapped back to the dataset with it."""
     sampler = getattr(loader, "sampler", None)
     try:
-        return [int(i) for i in sampler] if sampler is not None else None
+        return [int(i[-1] if isinstance(i, tuple) else i) for i in sampler] if sampler is not None else None
     except TypeError:
         return None

@@ -178,6 +178,12 @@ class TrainerSpec(Strict):
     progress: bool | None = Field(None, description="progress bars; default: only on a terminal")
     histograms_every: NonNegativeInt = Field(0, description="epochs between weight histograms; 0 = never")
     tensorboard: bool = True
+    checkpoint_every: PositiveInt | None = Field(
+        None, description="also write last/ every N optimizer steps inside an epoch (resume loses at most N steps)"
+    )
+    checkpoint_every_minutes: PositiveFloat | None = Field(
+        None, description="also write last/ inside an epoch when this many minutes have passed since the last write"
+    )
     # fine-tuning
     freeze: Literal["none", "backbone"] | list[str] = Field(
         "none", description="'backbone' (all but the card's head), 'none', or a list of module paths"

@@ -22,6 +22,9 @@ class Callback:
     def on_batch_end(self, trainer: Trainer, loss: Any) -> None:
         """After each optimizer-step batch; ``loss`` is a device tensor (reading it syncs the host)."""
 
+    def on_step_end(self, trainer: Trainer) -> None:
+        """After each optimizer step (and its scheduler step), with ``trainer.state`` counting it."""
+
     def on_log(self, trainer: Trainer, scalars: dict[str, float]) -> None:
         """Every ``trainer.log_every`` steps, with the running train loss/acc read once from the device."""
 
@@ -29,22 +32,39 @@ class Callback:
 
     def on_fit_end(self, trainer: Trainer) -> None: ...
 
+    def state_dict(self) -> dict[str, Any]:
+        """Plain JSON data this callback needs to continue a resumed run exactly ({} when it keeps none)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back what ``state_dict`` returned (``{}`` for a run saved without it)."""
+
+
+def improved(value: float, best: float | None, mode: str, min_delta: float = 0.0) -> bool:
+    """Whether ``value`` beats ``best`` by more than ``min_delta`` (``mode`` 'max' or 'min'); any value beats None."""
+    return best is None or (value - best if mode == "max" else best - value) > min_delta
+
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs (counters survive resume)."""
 
     def __init__(self, patience: int, min_delta: float = 0.0) -> None:
         self.patience, self.min_delta = patience, min_delta
+        self.best: float | None = None
+        self.bad_epochs = 0
 
     def on_epoch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
-        state = trainer.state
         value = metrics[trainer.monitor]
-        best = state.get("early_best")
-        sign = 1 if trainer.monitor_mode == "max" else -1
-        if best is None or sign * (value - best) > self.min_delta:
-            state["early_best"], state["bad_epochs"] = value, 0
-        else:
-            state["bad_epochs"] = state.get("bad_epochs", 0) + 1
-            if state["bad_epochs"] >= self.patience:
-                trainer.should_stop = True
-                trainer.log(f"early stop: {trainer.monitor} has not improved for {self.patience} epochs")
+        if improved(value, self.best, trainer.monitor_mode, self.min_delta):
+            self.best, self.bad_epochs = value, 0
+            return
+        self.bad_epochs += 1
+        if self.bad_epochs >= self.patience:
+            trainer.should_stop = True
+            trainer.log(f"early stop: {trainer.monitor} has not improved for {self.patience} epochs")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "bad_epochs": self.bad_epochs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.bad_epochs = state.get("best"), state.get("bad_epochs", 0)

@@ -1,5 +1,5 @@
 """The run folder: claimed atomically; ``best/`` and ``last/`` bundles written every epoch (``last/`` with the
-resume state) and ``metrics.json``; and ``restore``, the one reader of ``last/``.
+resume state, and inside epochs when asked) and ``metrics.json``; and ``restore``, the one reader of ``last/``.
 
 Order matters for a run killed at any moment: ``best/`` first, then ``last/`` (one atomic folder swap holding
 weights and training state together), then ``metrics.json``. Resume trusts only ``last/``.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,25 +17,47 @@ from ..atomic import write_errors, write_json
 from ..bundle import save
 from ..errors import SpecError, translated
 from ..weights.bundle_format import read_bundle
+from . import distributed
 from .callbacks import Callback
-from .state import read_state, rng_state, set_rng_state, write_state
+from .state import read_state, write_state
 
 if TYPE_CHECKING:
     from .trainer import Trainer
 
 
 class Checkpoint(Callback):
-    """Writes the run folder's bundles and metrics; runs last among the epoch-end hooks."""
+    """Writes the run folder's bundles and metrics at each epoch end (runs last among the epoch-end hooks), and
+    ``last/`` alone inside an epoch every ``checkpoint_every`` steps or ``checkpoint_every_minutes``."""
+
+    def __init__(self, every_steps: int | None = None, every_minutes: float | None = None) -> None:
+        self.every_steps, self.every_minutes = every_steps, every_minutes
+        self._written_at = time.monotonic()
+
+    def on_step_end(self, trainer: Trainer) -> None:
+        if trainer.state["batch"] >= trainer.steps_per_epoch:
+            return  # the epoch end writes last/ in a moment
+        due = bool(self.every_steps) and trainer.state["step"] % self.every_steps == 0
+        if self.every_minutes and not due:  # every process must agree: rank 0's clock decides
+            late = time.monotonic() - self._written_at >= 60 * self.every_minutes
+            due = bool(distributed.broadcast_int(int(late)))
+        if due:
+            self._write_last(trainer)
 
     def on_epoch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
-        if not trainer.is_main_process:
-            return
-        bundle = bundle_kwargs(trainer)
-        if trainer.state["best"] and trainer.state["best"]["epoch"] == metrics["epoch"]:
-            save(trainer.unwrapped_model, trainer.out_dir / "best", **bundle)
-        info, state = trainer.resume_state()
-        save(trainer.unwrapped_model, trainer.out_dir / "last", extra=lambda d: write_state(d, info, state), **bundle)
-        write_metrics(trainer.out_dir, trainer.state, trainer.world_size)
+        if trainer.is_main_process and trainer.state["best"] and trainer.state["best"]["epoch"] == metrics["epoch"]:
+            save(trainer.unwrapped_model, trainer.out_dir / "best", **bundle_kwargs(trainer))
+        self._write_last(trainer)
+        if trainer.is_main_process:
+            write_metrics(trainer.out_dir, trainer.state, trainer.world_size)
+
+    def _write_last(self, trainer: Trainer) -> None:
+        """``last/``: the weights and ``trainer.state_dict()`` in one atomic folder swap (every process takes part
+        in gathering the state; rank 0 writes)."""
+        info, state = trainer.state_dict()
+        if trainer.is_main_process:
+            extra = lambda folder: write_state(folder, info, state)  # noqa: E731
+            save(trainer.unwrapped_model, trainer.out_dir / "last", extra=extra, **bundle_kwargs(trainer))
+        self._written_at = time.monotonic()
 
 
 def bundle_kwargs(trainer: Trainer) -> dict[str, Any]:
@@ -57,16 +80,6 @@ def bundle_kwargs(trainer: Trainer) -> dict[str, Any]:
 def write_metrics(out_dir: Path, state: dict[str, Any], world_size: int) -> None:
     """``metrics.json``: the best epoch, every epoch's metrics once, and the number of processes."""
     write_json(out_dir / "metrics.json", {"best": state["best"], "history": state["history"], "world_size": world_size})
-
-
-def capture(trainer: Trainer) -> dict[str, Any]:
-    """The tensors and nested state needed to continue exactly: optimizer, scheduler, scaler, RNGs."""
-    return {
-        "optimizer": trainer.optimizer.state_dict(),
-        "scheduler": trainer.scheduler.state_dict() if trainer.scheduler is not None else None,
-        "scaler": trainer.scaler.state_dict() if trainer.scaler is not None else None,
-        "rng": rng_state(),
-    }
 
 
 RUN_MARKER = ".zoo-run"
@@ -99,10 +112,9 @@ def claim_run_dir(path: Path) -> int:
 
 
 def restore(trainer: Trainer, folder: Path) -> None:
-    """Continue ``trainer`` exactly where ``folder`` (a run's ``last/``) left off: weights, optimizer, scheduler,
-    scaler, RNGs and counters. A spec whose model differs from the run's is refused, naming the difference."""
-    import torch
-
+    """Continue ``trainer`` exactly where ``folder`` (a run's ``last/``) left off: the weights, then
+    ``trainer.load_state_dict`` (optimizer, scheduler, scaler, RNGs, counters, sampler position, metric sums).
+    A spec whose model differs from the run's is refused, naming the difference."""
     info, state = read_state(folder)
     config, weights = read_bundle(folder)
     changes = _model_changes(config["model"], trainer.unwrapped_model.zoo_build)
@@ -110,23 +122,14 @@ def restore(trainer: Trainer, folder: Path) -> None:
         raise SpecError(f"cannot resume '{trainer.out_dir}': the spec's model differs from the run's ({changes})")
     with translated(f"cannot resume '{trainer.out_dir}': its weights do not fit the model", SpecError):
         trainer.unwrapped_model.load_state_dict(weights)
-    trainer.optimizer.load_state_dict(state["optimizer"])
-    if trainer.scheduler is not None and state["scheduler"] is not None:
-        plateau = isinstance(trainer.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
-        if plateau or info.get("epochs", trainer.epochs) == trainer.epochs:
-            trainer.scheduler.load_state_dict(state["scheduler"])
-        else:  # the run was lengthened or shortened: re-plan the schedule, continue at the same step
-            _replay_scheduler(trainer, info["step"], info["epoch"], info["epochs"])
-    if trainer.scaler is not None and state["scaler"] is not None:
-        trainer.scaler.load_state_dict(state["scaler"])
-    set_rng_state(state["rng"])
-    trainer.state = {k: v for k, v in info.items() if k not in ("world_size", "seed", "epochs")}
+    trainer.load_state_dict(info, state)
     if trainer.is_main_process:
         write_metrics(trainer.out_dir, trainer.state, trainer.world_size)  # drop epochs the killed run had not saved
-    trainer.log(f"resuming {trainer.out_dir} after epoch {trainer.state['epoch']}")
+    where = f"epoch {info['epoch'] + 1}, batch {info['batch']}" if info.get("batch") else f"epoch {info['epoch']}"
+    trainer.log(f"resuming {trainer.out_dir} after {where} (step {info['step']})")
 
 
-def _replay_scheduler(trainer: Trainer, steps: int, epochs_done: int, planned: int) -> None:
+def replay_scheduler(trainer: Trainer, steps: int, epochs_done: int, planned: int) -> None:
     """Step the fresh scheduler (planned over the new ``trainer.epochs``) to where the old run stopped."""
     import warnings
 

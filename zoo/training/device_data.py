@@ -34,13 +34,18 @@ class DeviceLoader:
         self.dataset, self.batch_size, self.shuffle, self.seed = dataset, batch_size, shuffle, seed
         self.drop_last, self.rank, self.world_size = drop_last, rank, world_size
         self.epoch = 0
+        self.start = 0
 
     @property
     def sampler(self) -> DeviceLoader:
-        return self  # the trainer calls loader.sampler.set_epoch(epoch), as with a DistributedSampler
+        return self  # the trainer calls loader.sampler.set_epoch / start_at, as with zoo's EpochSampler
 
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
+        self.epoch, self.start = epoch, 0
+
+    def start_at(self, samples: int) -> None:
+        """Skip the first ``samples`` of this epoch on the next pass (a run resumed mid-epoch)."""
+        self.start = samples
 
     def _indices(self) -> Tensor:
         n = len(self.y)
@@ -56,6 +61,6 @@ class DeviceLoader:
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         order = self._indices()
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
+        for start in range(self.start, len(self) * self.batch_size, self.batch_size):
             idx = order[start : start + self.batch_size]
             yield self.x[idx], self.y[idx]

@@ -38,6 +38,15 @@ def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def all_gather(tensor: torch.Tensor) -> torch.Tensor:
+    """Every process's ``tensor`` stacked in rank order (``tensor[None]`` in one process)."""
+    if not dist.is_initialized():
+        return tensor[None].clone()
+    rows = [torch.empty_like(tensor) for _ in range(dist.get_world_size())]
+    dist.all_gather(rows, tensor.contiguous())
+    return torch.stack(rows)
+
+
 def broadcast_int(value: int) -> int:
     """Rank 0's ``value`` on every process (``value`` itself in one process)."""
     if not dist.is_initialized():

@@ -37,7 +37,9 @@ class TensorBoard(Callback):
         from torchvision.utils import make_grid
 
         folder = trainer.out_dir / "tb" / trainer.out_dir.name
-        self.writer = SummaryWriter(str(folder), purge_step=trainer.state["step"] or None)
+        # resumed at step S: events a killed run wrote after its checkpoint (steps > S) are hidden from TensorBoard
+        resumed = trainer.state["step"] > 0
+        self.writer = SummaryWriter(str(folder), purge_step=trainer.state["step"] + 1 if resumed else None)
         images, _ = trainer.sample_batch()
         if images.dim() == 4:
             self.writer.add_image("train/batch", make_grid(images[:32].float(), normalize=True), trainer.state["step"])

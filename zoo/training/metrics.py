@@ -9,12 +9,12 @@ from torch import Tensor
 class Meter:
     """Sums of loss, correct top-1/top-5 and sample count, kept as device tensors."""
 
-    def __init__(self, device: torch.device, *, top5: bool) -> None:
+    def __init__(self, device: torch.device, *, top5: bool, sums: Tensor | None = None) -> None:
+        """``sums``: the running sums to continue from (a run resumed in the middle of an epoch)."""
         self.device, self.top5 = device, top5
-        self.reset()
-
-    def reset(self) -> None:
-        self._sums = torch.zeros(4, device=self.device, dtype=torch.float64)  # loss, top1, top5, count
+        self._sums = torch.zeros(4, device=device, dtype=torch.float64)  # loss, top1, top5, count
+        if sums is not None:
+            self._sums += sums.to(device)
 
     def update(self, loss: Tensor, logits: Tensor, targets: Tensor) -> None:
         """Add one batch (``loss`` is the batch mean)."""

@@ -7,9 +7,10 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, default_collate
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from ..data import build_dataset, preprocess_transform
+from ..data.seeded import EpochSampler, SeededSamples, uses_torch_rng_only
 from ..data.split import stratified_split
 from ..data.transforms import train_augmentation
 from ..errors import DataError, SpecError, first_line, translated
@@ -90,16 +91,19 @@ def collate(batch: list[Any]) -> Any:
 def make_loader(
     dataset: Dataset, data: DataSpec, *, train: bool, seed: int, rank: int, world_size: int, pin_memory: bool
 ) -> DataLoader:
-    """A DataLoader whose order depends only on (seed, epoch): the sampler is reseeded with ``set_epoch``.
+    """A DataLoader whose batches depend only on (seed, epoch): the sampler is reseeded with ``set_epoch`` and
+    each sample's augmentation is seeded by (seed, epoch, index) (see ``zoo.data.seeded``), whatever the workers.
 
     One code path for one process and for DDP: DistributedSampler with ``num_replicas=1`` is a seeded shuffle.
+    The loader's own generator (worker base seeds) is private, so loading never draws from the global one.
     """
-    sampler = DistributedSampler(
+    sampler = EpochSampler(
         dataset, num_replicas=world_size, rank=rank, shuffle=train and data.shuffle, seed=seed,
         drop_last=train and data.drop_last,
     )  # fmt: skip
+    transform = getattr(dataset, "transform", None)
     return DataLoader(
-        dataset,
+        SeededSamples(dataset, seed, torch_only=uses_torch_rng_only(transform)),
         batch_size=data.batch_size_for(train),
         sampler=sampler,
         num_workers=data.num_workers,
@@ -107,6 +111,7 @@ def make_loader(
         drop_last=train and data.drop_last,
         persistent_workers=data.num_workers > 0,
         collate_fn=collate,
+        generator=torch.Generator().manual_seed(seed),
     )
 
 

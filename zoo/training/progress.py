@@ -28,7 +28,10 @@ class ProgressBars(Callback):
         self.batches = None
 
     def on_epoch_start(self, trainer: Trainer) -> None:
-        self.batches = tqdm(total=trainer.steps_per_epoch, desc=f"epoch {trainer.epoch + 1}", unit="step", leave=False)
+        self.batches = tqdm(
+            total=trainer.steps_per_epoch, initial=trainer.state["batch"], desc=f"epoch {trainer.epoch + 1}",
+            unit="step", leave=False,
+        )  # fmt: skip
         self._start, self._seen = time.perf_counter(), 0
 
     def on_batch_end(self, trainer: Trainer, loss: object) -> None:

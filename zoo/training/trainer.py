@@ -26,8 +26,8 @@ from ..factory import build
 from ..registry import card_with_weights
 from ..specs import TrainSpec
 from . import distributed
-from .callbacks import Callback, EarlyStopping
-from .checkpoint import Checkpoint, capture, claim_run_dir, restore, run_dir_named
+from .callbacks import Callback, EarlyStopping, improved
+from .checkpoint import Checkpoint, claim_run_dir, replay_scheduler, restore, run_dir_named
 from .device_data import DeviceLoader
 from .finetune import Finetune, frozen_paths, param_groups
 from .metrics import Meter
@@ -40,7 +40,7 @@ from .parts import (
     make_loader,
     resolve_num_classes,
 )
-from .state import rng_untouched, seed_everything
+from .state import rng_state, rng_untouched, seed_everything, set_rng_state
 
 logger = logging.getLogger("zoo")
 
@@ -67,7 +67,9 @@ class Trainer:
         self.out_dir = Path(resume) if resume is not None else Path(spec.trainer.out_dir)
         self.resume_dir = Path(resume) if resume is not None else None
         self._claimed = resume is not None
-        self.state: dict[str, Any] = {"epoch": 0, "step": 0, "best": None, "history": []}
+        # finished epochs, optimizer steps, batches done in the current epoch, best epoch, finished epochs' metrics
+        self.state: dict[str, Any] = {"epoch": 0, "step": 0, "batch": 0, "best": None, "history": []}
+        self._resumed_sums: Tensor | None = None  # the interrupted epoch's metric sums (a mid-epoch resume)
         self.should_stop = False
         self.epoch = 0
         self.user_callbacks = list(callbacks)
@@ -196,7 +198,7 @@ class Trainer:
                 from .progress import ProgressBars
 
                 found.append(ProgressBars())
-        found.append(Checkpoint())
+        found.append(Checkpoint(t.checkpoint_every, t.checkpoint_every_minutes))
         return found
 
     # -- the loop ----------------------------------------------------------------------------------------------
@@ -239,20 +241,40 @@ class Trainer:
         self._claimed = True
 
     def _train_epoch(self) -> dict[str, float]:
-        self.loaders["train"].sampler.set_epoch(self.epoch)
-        meter = Meter(self.device, top5=self.num_classes >= 10)
-        accumulate = self.spec.trainer.accumulate
-        last = len(self.loaders["train"]) - 1
-        for i, batch in enumerate(self.loaders["train"]):
+        """One epoch, from batch ``state["batch"]`` (0, or where a mid-epoch checkpoint left off)."""
+        loader, done = self.loaders["train"], self.state["batch"]
+        loader.sampler.set_epoch(self.epoch)
+        loader.sampler.start_at(done * self.batch_size)  # a resumed epoch reads none of its trained batches again
+        self.meter = Meter(self.device, top5=self.num_classes >= 10, sums=self._resumed_sums)
+        self._resumed_sums = None
+        accumulate, clip, scaler = self.spec.trainer.accumulate, self.spec.trainer.grad_clip, self.scaler
+        last = self.steps_per_epoch - 1
+        for i, batch in enumerate(loader, start=done):
             logits, loss, y = self.forward_loss(batch)
-            self._backward(loss / accumulate)
-            if (i + 1) % accumulate == 0 or i == last:
-                self._optimizer_step()
-            meter.update(loss, logits.float(), y)
+            (scaler.scale(loss / accumulate) if scaler else loss / accumulate).backward()
+            self.meter.update(loss, logits.float(), y)
+            stepped = (i + 1) % accumulate == 0 or i == last
+            if stepped:
+                if clip:
+                    if scaler:
+                        scaler.unscale_(self.optimizer)
+                    nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+                if scaler:
+                    scaler.step(self.optimizer)
+                    scaler.update()
+                else:
+                    self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+                self._step_scheduler("step")
+                self.state["step"] += 1
+                self.state["batch"] = i + 1
             self._call("on_batch_end", loss)
-            if self.state["step"] % self.spec.trainer.log_every == 0 and (i + 1) % accumulate == 0:
-                self._call("on_log", meter.compute("train"))
-        return self._reduce(meter).compute("train")
+            if stepped and self.state["step"] % self.spec.trainer.log_every == 0:
+                self._call("on_log", self.meter.compute("train"))
+            if stepped:
+                self._call("on_step_end")  # mid-epoch checkpoints: batch, step and meter are complete here
+        self.state["batch"] = 0
+        return self._reduce(self.meter).compute("train")
 
     def forward_loss(self, batch: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor, Tensor]:
         """``(logits, loss, targets)`` of one batch, on the device, under autocast when asked for."""
@@ -261,24 +283,6 @@ class Trainer:
             logits = self.model(x)
             loss = self.loss_fn(logits, self.targets_for(logits, y))
         return logits, loss, y
-
-    def _backward(self, loss: Tensor) -> None:
-        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
-
-    def _optimizer_step(self) -> None:
-        clip = self.spec.trainer.grad_clip
-        if clip:
-            if self.scaler is not None:
-                self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_(self.model.parameters(), clip)
-        if self.scaler is not None:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        self.state["step"] += 1
-        self._step_scheduler("step")
 
     def _step_scheduler(self, interval: str, metrics: dict[str, float] | None = None) -> None:
         if self.scheduler is None or self.scheduler_interval != interval:
@@ -358,19 +362,57 @@ class Trainer:
         """The shape of one training sample after its transforms (what the bundle records)."""
         return list(self.sample_batch()[0].shape[1:])
 
-    def resume_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """``(info, state)`` for ``last/``: plain JSON counters and the tensors of optimizer, scheduler, RNGs."""
+    def state_dict(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(info, state)``: everything ``last/`` holds besides the weights to continue exactly, pickle-free.
+
+        ``info`` is plain JSON: finished epochs, optimizer steps, batches done in the current epoch, best epoch,
+        history, callback counters and the run's facts. ``state`` nests tensors: optimizer, scheduler, scaler, every
+        RNG and, in the middle of an epoch, each process's running metric sums (a collective call under DDP).
+        """
         run = {"world_size": self.world_size, "seed": self.spec.trainer.seed, "epochs": self.epochs}
-        return {**self.state, **run}, capture(self)
+        callbacks = {type(c).__name__: c.state_dict() for c in self.callbacks if c.state_dict()}
+        info = {**self.state, **run, "samples": len(self.datasets["train"]), "callbacks": callbacks}
+        state = {
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
+            "rng": rng_state(),
+        }
+        if self.state["batch"]:
+            state["meter"] = distributed.all_gather(self.meter.state())
+        return info, state
+
+    def load_state_dict(self, info: dict[str, Any], state: dict[str, Any]) -> None:
+        """Continue from ``state_dict()``'s output (the weights are loaded by ``restore``, with the bundle)."""
+        samples = len(self.datasets["train"])
+        if info.get("batch") and (info["world_size"], info.get("samples")) != (self.world_size, samples):
+            raise SpecError(
+                f"cannot resume '{self.out_dir}' in the middle of epoch {info['epoch'] + 1}: it ran with "
+                f"{info['world_size']} process(es) over {info.get('samples')} training samples, this run has "
+                f"{self.world_size} over {samples}"
+            )
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state["scheduler"] is not None:
+            plateau = isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+            if plateau or info.get("epochs", self.epochs) == self.epochs:
+                self.scheduler.load_state_dict(state["scheduler"])
+            else:  # the run was lengthened or shortened: re-plan the schedule, continue at the same step
+                replay_scheduler(self, info["step"], info["epoch"], info["epochs"])
+        if self.scaler is not None and state["scaler"] is not None:
+            self.scaler.load_state_dict(state["scaler"])
+        set_rng_state(state["rng"])
+        if "meter" in state:
+            self._resumed_sums = state["meter"][self.rank]
+        for callback in self.callbacks:
+            callback.load_state_dict(info.get("callbacks", {}).get(type(callback).__name__, {}))
+        self.state = {k: info[k] for k in ("epoch", "step", "best", "history")} | {"batch": info.get("batch", 0)}
 
     # -- internals ---------------------------------------------------------------------------------------------
     def _record(self, metrics: dict[str, float]) -> None:
         self.state["history"].append(metrics)
         self.state["epoch"] = metrics["epoch"]
-        value = metrics.get(self.monitor)
-        best = self.state["best"]
-        sign = 1 if self.monitor_mode == "max" else -1
-        if value is not None and (best is None or sign * (value - best["value"]) > 0):
+        value, best = metrics.get(self.monitor), self.state["best"]
+        if value is not None and improved(value, best and best["value"], self.monitor_mode):
             self.state["best"] = {"epoch": metrics["epoch"], "metric": self.monitor, "value": value}
         line = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k not in ("epoch", "seconds", "lr"))
         self.log(f"epoch {metrics['epoch']}/{self.epochs}: {line} ({metrics['seconds']:.1f}s)")
