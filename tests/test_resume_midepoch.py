@@ -18,6 +18,7 @@ from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import zoo
+from zoo.training import Callback
 
 SPEC = """
 model: {{name: cifar10_quick}}
@@ -47,6 +48,7 @@ trainer:
 KILLER = """
 import os, signal, sys
 import zoo
+from zoo.training import Callback
 from zoo.training import Callback
 import zoo.training.checkpoint as checkpoint
 
@@ -164,19 +166,28 @@ def test_the_number_of_loader_workers_does_not_change_the_run(tmp_path, pictures
     assert_equal_weights(weights(tmp_path / "run"), reference[1])
 
 
-def test_a_mid_epoch_checkpoint_never_replaces_best(tmp_path, pictures):
-    spec = zoo.TrainSpec.from_yaml(str(write_spec(tmp_path, pictures, workers=0, every=7)))
-    spec.trainer.epochs = 1
-    written = []
+@pytest.mark.parametrize(
+    ("setting", "saved_steps"),
+    [({"checkpoint_every": 7}, {7, 14}), ({"checkpoint_every_minutes": 1e-9}, set(range(1, 20)))],
+)
+def test_mid_epoch_checkpoints_by_steps_or_minutes_never_replace_best(tmp_path, pictures, setting, saved_steps):
+    spec = zoo.TrainSpec.from_yaml(str(write_spec(tmp_path, pictures, workers=0)))
+    spec.trainer.epochs, spec.trainer.checkpoint_every = 1, None
+    for key, value in setting.items():
+        setattr(spec.trainer, key, value)
+    seen = []
 
-    class Watch(zoo.training.Callback):
+    class Watch(Callback):  # runs before the built-in checkpoint: sees the one of an earlier step
         def on_step_end(self, trainer):
-            written.append((trainer.out_dir / "best").exists())
+            state = trainer.out_dir / "last" / "trainer_state.json"
+            seen.append(json.loads(state.read_text())["step"] if state.exists() else None)
+            assert not (trainer.out_dir / "best").exists()  # best/ only at the epoch end
 
     zoo.Trainer(spec, callbacks=[Watch()]).fit()
-    assert written == [False] * 20  # best/ only at the epoch end, though last/ was written at steps 7 and 14
+    assert set(seen) - {None} == saved_steps
     state = json.loads((tmp_path / "run" / "last" / "trainer_state.json").read_text())
-    assert (state["epoch"], state["batch"]) == (1, 0)
+    assert (state["epoch"], state["step"], state["batch"]) == (1, 20, 0)
+    assert (tmp_path / "run" / "best").is_dir()
 
 
 @pytest.mark.slow  # three torchrun runs of two processes each (~60 s)
