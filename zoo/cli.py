@@ -91,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fine-tuning preset: freeze the backbone for the first half of the epochs, head lr ×10, "
         "no weight decay on norms and biases (any --set wins)",
     )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="the device's fast settings (trainer.fast): bf16 autocast where native, channels_last, data_on_device "
+        "when it fits, cuDNN benchmark; the log says what applies (any --set wins)",
+    )
 
     p = sub.add_parser("lr-find", parents=[common], help="learning-rate range test: table, PNG plot, suggestion")
     p.add_argument("spec", nargs="?", help="spec YAML file; omitted: the built-in quick_shapes spec")
@@ -188,6 +194,8 @@ def _info(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> None:
     from .commands import check, train
 
+    if args.fast:
+        args.overrides = ["trainer.fast=true", *args.overrides]
     if args.check:
         for line in check(args.spec, args.overrides, finetune=args.finetune):
             print(line)

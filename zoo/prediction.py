@@ -52,9 +52,7 @@ def predict_batch(model: nn.Module, batch: Tensor, classes: list[str] | None, *,
     return results
 
 
-def predict_images(
-    model: nn.Module, paths: Iterable[str | Path], *, topk: int = 5, batch_size: int = 32
-) -> list[dict]:
+def predict_images(model: nn.Module, paths: Iterable[str | Path], *, topk: int = 5, batch_size: int = 32) -> list[dict]:
     """Predictions for image files with a loaded bundle (``zoo.load``), each with its ``path``, in batches."""
     paths = [str(p) for p in paths]
     config = model.zoo_config

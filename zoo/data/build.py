@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import DataError, SpecError, ZooError, translated
+from .cache import default_budget
 from .prepared import Prepared
 from .registry import DATASETS
 from .transforms import compose, make_transform
@@ -37,11 +38,15 @@ def check_transforms(transforms: list[TransformSpec] | str | None) -> None:
             raise SpecError(f"transforms[{i}] ({t.name}) rejects its arguments: {detail}") from None
 
 
-def build_dataset(spec: DatasetSpec, default_transform: Callable | None = None, *, where: str = "data") -> Prepared:
-    """The dataset a spec names, with its transforms (or ``default_transform``) and optional cache.
+def build_dataset(
+    spec: DatasetSpec, default_transform: Callable | None = None, *, where: str = "data", budget: int | None = None
+) -> Prepared:
+    """The dataset a spec names, with its transforms (or ``default_transform``) and its decoded cache (``cache:
+    auto`` caches when the decoded size fits ``budget`` bytes, by default a quarter of the available memory).
 
     An error of the dataset's own code (a bad argument type, say) becomes a ``DataError`` naming ``where``.
     """
     with translated(f"{where} ({spec.name})", DataError):
         base = DATASETS.get(spec.name).obj(**spec.options())
-    return Prepared(base, build_transform(spec.transforms, default_transform), cache=spec.cache)
+    budget = default_budget() if budget is None else budget
+    return Prepared(base, build_transform(spec.transforms, default_transform), cache=spec.cache, budget=budget)

@@ -69,6 +69,20 @@ class ImageFiles(Dataset):
         path, label = self.samples[index]
         return read_image(path, self.mode), label
 
+    def decoded_shapes(self) -> list[tuple[int, int, int]]:
+        """``(height, width, channels)`` of every image once decoded, from the file headers (nothing decoded); an
+        unreadable header gives ``(0, 0, channels)`` (that image is then never cached)."""
+        channels = 3 if self.mode == "RGB" else 1
+        shapes = []
+        for path, _ in self.samples:
+            try:
+                with Image.open(path) as img:
+                    width, height = img.size
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+                width = height = 0
+            shapes.append((height, width, channels))
+        return shapes
+
 
 def _decodable(samples: list[tuple[Path, int]], mode: str) -> tuple[list[tuple[Path, int]], list[Path]]:
     good, bad = [], []

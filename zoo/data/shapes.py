@@ -43,6 +43,12 @@ class Shapes(Dataset):
         rng = np.random.default_rng([*self._seed, index])
         return draw_shape(CLASSES[label], rng, self.image_size), label
 
+    mode = "RGB"
+
+    def decoded_shapes(self) -> list[tuple[int, int, int]]:
+        """Every image is ``image_size`` square RGB (what the decoded cache needs to know up front)."""
+        return [(self.image_size, self.image_size, 3)] * self.size
+
 
 def draw_shape(kind: str, rng: np.random.Generator, n: int) -> Image.Image:
     """One image of shape ``kind``: random colours far apart, position, size, rotation, background noise."""

@@ -24,6 +24,10 @@ class Part(Dataset):
         return self.dataset.transform
 
     @property
+    def cache_note(self) -> str:
+        return getattr(self.dataset, "cache_note", "")
+
+    @property
     def targets(self) -> list[int]:
         every = targets_of(self.dataset)  # once: for a dataset without ``targets`` it reads every sample
         return [every[i] for i in self.indices]

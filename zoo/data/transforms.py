@@ -44,6 +44,35 @@ def cifar10_eval(mean: Sequence[float] = CIFAR10_MEAN, std: Sequence[float] = CI
 TRANSFORMS.add_loader(_register_v2)
 
 
+DETERMINISTIC = {
+    "Compose",
+    "ToImage",
+    "ToDtype",
+    "ToPureTensor",
+    "PILToTensor",
+    "ConvertImageDtype",
+    "Normalize",
+    "Resize",
+    "CenterCrop",
+    "Pad",
+    "Grayscale",
+    "RGB",
+    "Identity",
+}  # fmt: skip  torchvision v2 steps that give the same output for the same input, every time
+
+
+def is_deterministic(transform: Any) -> bool:
+    """True when ``transform`` (a v2 pipeline) has no random step, so its output can be computed once and kept.
+
+    Only torchvision steps known to be deterministic count; anything else is taken as random.
+    """
+    if transform is None:
+        return True
+    if not type(transform).__module__.startswith("torchvision.") or type(transform).__name__ not in DETERMINISTIC:
+        return False
+    return all(is_deterministic(step) for step in getattr(transform, "transforms", ()) or ())
+
+
 def make_transform(name: str, options: dict[str, Any] | None = None) -> v2.Transform:
     """One transform from its registered name and options (``dtype: float32`` becomes ``torch.float32``)."""
     options = {k: _coerce(k, v) for k, v in (options or {}).items()}

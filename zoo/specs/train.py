@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
+from pydantic import ByteSize, Field, NonNegativeInt, PositiveFloat, PositiveInt, field_validator, model_validator
 
 from ..errors import ZooError
 from ..registry import MODELS
@@ -76,7 +76,9 @@ class DatasetSpec(Named):
     transforms: list[TransformSpec] | str | None = Field(
         None, description="a list of transforms, a preset name, or null for the model card's preprocessing"
     )
-    cache: bool = Field(False, description="keep decoded samples in memory (small datasets)")
+    cache: bool | Literal["auto"] = Field(
+        "auto", description="keep decoded samples in shared memory: auto (when they fit data.cache_budget), true, false"
+    )
 
     @field_validator("transforms")
     @classmethod
@@ -105,7 +107,12 @@ class DataSpec(Strict):
     test: DatasetSpec | None = None
     batch_size: PositiveInt = 64
     eval_batch_size: PositiveInt | None = Field(None, description="default: 2 × batch_size")
-    num_workers: NonNegativeInt = 0
+    num_workers: NonNegativeInt | Literal["auto"] = Field(
+        "auto", description="loader worker processes; auto: 0 when reading a sample is cheap, else the free cores"
+    )
+    cache_budget: ByteSize | None = Field(
+        None, description="memory the decoded caches may take, e.g. 2GB (default: a quarter of the available memory)"
+    )
     pin_memory: bool | None = Field(None, description="default: true on CUDA")
     drop_last: bool = False
     shuffle: bool = True
@@ -168,8 +175,9 @@ class TrainerSpec(Strict):
     deterministic: bool = False
     out_dir: str = "runs/quick"
     monitor: Literal[METRICS] | None = Field(  # type: ignore[valid-type]
-        None, description="metric that picks best/ and drives early stopping; default val_acc, or train_loss "
-        "without validation data"
+        None,
+        description="metric that picks best/ and drives early stopping; default val_acc, or train_loss "
+        "without validation data",
     )
     early_stop: EarlyStopSpec | None = None
     grad_clip: PositiveFloat | None = Field(None, description="clip the gradient norm to this value")
@@ -199,6 +207,11 @@ class TrainerSpec(Strict):
     compile: bool = Field(False, description="torch.compile the model (bundles are saved from the plain module)")
     data_on_device: bool = Field(
         False, description="preprocess each split once and keep it on the device as one tensor (small datasets)"
+    )
+    fast: bool = Field(
+        False,
+        description="the device's fast settings: bf16 autocast, channels_last, data_on_device when it fits, "
+        "cuDNN benchmark (settings given explicitly are kept)",
     )
 
     @field_validator("device")

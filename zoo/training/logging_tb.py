@@ -29,7 +29,7 @@ class TensorBoard(Callback):
     def __init__(self, histograms_every: int = 0) -> None:
         self.histograms_every = histograms_every
         self.writer = None
-        self._figures_at = float("-inf")
+        self._figures_at = 0.0
         self._pending: tuple[Any, str, int] | None = None
 
     def on_fit_start(self, trainer: Trainer) -> None:
@@ -40,6 +40,7 @@ class TensorBoard(Callback):
         # resumed at step S: events a killed run wrote after its checkpoint (steps > S) are hidden from TensorBoard
         resumed = trainer.state["step"] > 0
         self.writer = SummaryWriter(str(folder), purge_step=trainer.state["step"] + 1 if resumed else None)
+        self._figures_at = time.monotonic()  # the first figures a minute in (a short run draws only its final best)
         images, _ = trainer.sample_batch()
         if images.dim() == 4:
             self.writer.add_image("train/batch", make_grid(images[:32].float(), normalize=True), trainer.state["step"])

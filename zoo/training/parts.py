@@ -7,13 +7,13 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
-from torch.utils.data import DataLoader, Dataset, default_collate
+from torch.utils.data import Dataset
 
 from ..data import build_dataset, preprocess_transform
-from ..data.seeded import EpochSampler, SeededSamples, uses_torch_rng_only
+from ..data.cache import default_budget
 from ..data.split import stratified_split
 from ..data.transforms import train_augmentation
-from ..errors import DataError, SpecError, first_line, translated
+from ..errors import DataError, SpecError, translated
 from ..parts import LOSSES, OPTIMIZERS, SCHEDULERS
 from ..registry import ModelCard
 from ..registry.signature import call_with
@@ -37,16 +37,34 @@ def build_datasets(data: DataSpec, card: ModelCard, *, seed: int = 0, pretrained
         else default
     )
     splits = {"train": data.train, "val": data.val, "test": data.test}
-    built = {
-        name: build_dataset(spec, train_default if name == "train" else default, where=f"data.{name}")
-        for name, spec in splits.items()
-        if spec
-    }
+    budget = int(data.cache_budget) if data.cache_budget is not None else default_budget()
+    built = {}
+    for name, spec in splits.items():
+        if spec:  # the splits share one cache budget, train first
+            built[name] = build_dataset(spec, train_default if name == "train" else default, where=f"data.{name}",
+                                        budget=budget)  # fmt: skip
+            budget -= built[name].cache_bytes
+    for name, dataset in built.items():
+        _same_classes(name, dataset, built["train"])
     if data.val_split is not None:
         built["train"], built["val"] = stratified_split(built["train"], data.val_split, seed)
         if len(built["val"]) == 0:
             raise SpecError(f"data.val_split {data.val_split} leaves no validation sample; use a larger fraction")
     return built
+
+
+def _same_classes(split: str, dataset: Dataset, train: Dataset) -> None:
+    """A split's classes are train's (same names, same order): a class index must mean one class everywhere."""
+    mine, theirs = getattr(dataset, "classes", None), getattr(train, "classes", None)
+    if mine and theirs and list(mine) != list(theirs):
+
+        def shown(names: list[str]) -> str:
+            return ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+
+        raise SpecError(
+            f"data.{split} has other classes than data.train ({shown(mine)} vs {shown(theirs)}); "
+            "both splits must list the same classes in the same order"
+        )
 
 
 def resolve_num_classes(requested: int | None, classes: list[str] | None) -> int | None:
@@ -72,47 +90,6 @@ def check_first_sample(dataset: Dataset, channels: int, model: str) -> None:
             f"data.train images have {x.shape[0]} channel(s) but model '{model}' takes {channels}; "
             f"add {fix} to data.train.transforms or set model.in_chans: {x.shape[0]}"
         )
-
-
-def collate(batch: list[Any]) -> Any:
-    """``default_collate``, with images of different sizes named as such (and the transform that fixes it)."""
-    try:
-        return default_collate(batch)
-    except RuntimeError as exc:
-        shapes = sorted({tuple(x.shape) for x, *_ in batch if isinstance(x, Tensor)})
-        if len(shapes) > 1:
-            raise DataError(
-                f"images of different sizes in one batch ({' and '.join('x'.join(map(str, s)) for s in shapes[:2])}); "
-                "add a Resize and a CenterCrop (e.g. {name: Resize, size: [224, 224]}) to the split's transforms"
-            ) from exc
-        raise DataError(f"a batch could not be assembled: {first_line(exc)}") from exc
-
-
-def make_loader(
-    dataset: Dataset, data: DataSpec, *, train: bool, seed: int, rank: int, world_size: int, pin_memory: bool
-) -> DataLoader:
-    """A DataLoader whose batches depend only on (seed, epoch): the sampler is reseeded with ``set_epoch`` and
-    each sample's augmentation is seeded by (seed, epoch, index) (see ``zoo.data.seeded``), whatever the workers.
-
-    One code path for one process and for DDP: DistributedSampler with ``num_replicas=1`` is a seeded shuffle.
-    The loader's own generator (worker base seeds) is private, so loading never draws from the global one.
-    """
-    sampler = EpochSampler(
-        dataset, num_replicas=world_size, rank=rank, shuffle=train and data.shuffle, seed=seed,
-        drop_last=train and data.drop_last,
-    )  # fmt: skip
-    transform = getattr(dataset, "transform", None)
-    return DataLoader(
-        SeededSamples(dataset, seed, torch_only=uses_torch_rng_only(transform)),
-        batch_size=data.batch_size_for(train),
-        sampler=sampler,
-        num_workers=data.num_workers,
-        pin_memory=pin_memory,
-        drop_last=train and data.drop_last,
-        persistent_workers=data.num_workers > 0,
-        collate_fn=collate,
-        generator=torch.Generator().manual_seed(seed),
-    )
 
 
 def build_loss(spec: LossSpec) -> tuple[nn.Module, Callable[[Tensor, Tensor], Tensor]]:

@@ -29,7 +29,9 @@ from . import distributed
 from .callbacks import Callback, EarlyStopping, improved
 from .checkpoint import Checkpoint, claim_run_dir, replay_scheduler, restore, run_dir_named
 from .device_data import DeviceLoader
+from .fast import apply_fast
 from .finetune import Finetune, frozen_paths, param_groups
+from .loaders import choose_num_workers, make_loader
 from .metrics import Meter
 from .parts import (
     build_datasets,
@@ -37,7 +39,6 @@ from .parts import (
     build_optimizer,
     build_scheduler,
     check_first_sample,
-    make_loader,
     resolve_num_classes,
 )
 from .state import rng_state, rng_untouched, seed_everything, set_rng_state
@@ -100,6 +101,7 @@ class Trainer:
         if getattr(self.model, "zoo_load_report", None) is not None:
             self.log(f"weights: {self.model.zoo_load_report}")
         check_first_sample(self.datasets["train"], spec.model.in_chans or self.card.input_size[0], spec.model.name)
+        self._choose_speed_settings()
         self.head = self.model.zoo_head_path
         self._frozen = frozen_paths(self.model, spec.trainer.freeze, self.head)
         self.optimizer = build_optimizer(
@@ -108,8 +110,7 @@ class Trainer:
         self.model = self._wrap(self.model)
         self.loss_fn, self.targets_for = build_loss(spec.loss)
         self.loss_fn.to(self.device)
-        pin = spec.data.pin_memory if spec.data.pin_memory is not None else self.device.type == "cuda"
-        self.loaders = {split: self._loader(split, ds, pin) for split, ds in self.datasets.items()}
+        self.loaders = {split: self._loader(split, ds) for split, ds in self.datasets.items()}
         self.batch_size = spec.data.batch_size
         self.steps_per_epoch = len(self.loaders["train"])
         if self.steps_per_epoch == 0:
@@ -165,7 +166,28 @@ class Trainer:
             model = torch.compile(model)
         return model
 
-    def _loader(self, split: str, dataset: Any, pin: bool) -> Any:
+    def _choose_speed_settings(self) -> None:
+        """``trainer.fast`` and the loader settings (``num_workers: auto``), each said once in the log."""
+        spec = self.spec
+        for split, dataset in self.datasets.items():
+            if getattr(dataset, "cache_note", "") and not (split == "val" and spec.data.val_split):
+                self.log(f"data.{split}: {dataset.cache_note}")
+        if spec.trainer.fast:
+            applied, skipped = apply_fast(spec.trainer, self.device, self.datasets["train"])
+            self.log(
+                f"fast: {', '.join(applied) or 'nothing'}" + (f"; not applied: {'; '.join(skipped)}" if skipped else "")
+            )
+        self.pin_memory = spec.data.pin_memory if spec.data.pin_memory is not None else self.device.type == "cuda"
+        if spec.trainer.data_on_device:
+            self.num_workers = 0
+            return
+        self.num_workers, why = choose_num_workers(
+            self.datasets["train"], spec.data.num_workers, self.device, self.world_size
+        )
+        persistent = ", persistent, prefetch 4 batches each" if self.num_workers else ""
+        self.log(f"loader: num_workers {self.num_workers} ({why}){persistent}, pin_memory {self.pin_memory}")
+
+    def _loader(self, split: str, dataset: Any) -> Any:
         spec = self.spec
         train = split == "train"
         if spec.trainer.data_on_device:
@@ -179,8 +201,10 @@ class Trainer:
                 rank=self.rank,
                 world_size=self.world_size,
             )
-        options = {"seed": spec.trainer.seed, "rank": self.rank, "world_size": self.world_size, "pin_memory": pin}
-        return make_loader(dataset, spec.data, train=train, **options)
+        options = {"seed": spec.trainer.seed, "rank": self.rank, "world_size": self.world_size}
+        return make_loader(
+            dataset, spec.data, train=train, pin_memory=self.pin_memory, num_workers=self.num_workers, **options
+        )
 
     def _builtin_callbacks(self) -> list[Callback]:
         t = self.spec.trainer

@@ -44,7 +44,7 @@ def check_config(config: Any, where: str) -> dict[str, Any]:
     if not isinstance(config, dict) or config.get("zoo_format") != FORMAT_VERSION:
         raise BundleError(
             f"'{where}' is neither a zoo bundle config (\"zoo_format\": {FORMAT_VERSION}) nor a timm model config "
-            "(\"architecture\")"
+            '("architecture")'
         )
     model = config.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("name"), str):

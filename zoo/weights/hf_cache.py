@@ -16,9 +16,7 @@ def hf_file(repo: str, filename: str, *, revision: str | None, what: str) -> Pat
     from huggingface_hub import hf_hub_download
 
     try:
-        path = hf_hub_download(
-            repo, filename, revision=revision, cache_dir=hf_cache_dir(), local_files_only=offline()
-        )
+        path = hf_hub_download(repo, filename, revision=revision, cache_dir=hf_cache_dir(), local_files_only=offline())
     except Exception as exc:  # huggingface_hub raises many error types; translate them all
         hint = " (ZOO_OFFLINE=1 and it is not in the cache)" if offline() else ""
         raise DownloadError(
