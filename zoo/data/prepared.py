@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from ..errors import DataError
 from .cache import SharedImageCache, SharedTensorCache, human_bytes
 from .transforms import is_deterministic
 
@@ -35,7 +37,10 @@ class Prepared(Dataset):
             self._plan_cache(forced=cache is True, budget=budget)
 
     def _plan_cache(self, *, forced: bool, budget: int) -> None:
-        read = self.base[0] if is_deterministic(self.transform) else None
+        read = None
+        if is_deterministic(self.transform):
+            with suppress(DataError):  # a bad first file is reported when it is read for training, not here
+                read = self.base[0]
         if read is not None and self._plan_tensors(read[0], forced=forced, budget=budget):
             return
         self._plan_images(forced=forced, budget=budget)

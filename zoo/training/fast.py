@@ -2,7 +2,8 @@
 
 bf16 autocast where the device computes in bf16 (fp16 with a GradScaler on older GPUs), channels_last, the whole
 dataset on the device when it fits and has no random augmentation, cuDNN's autotuner. A setting the spec gives
-explicitly (a value other than its default) is kept as given. Returns what was applied and what does not apply here, for the log.
+explicitly (a value other than its default) is kept as given. Returns what was applied and what does not apply
+here, for the log.
 """
 
 from __future__ import annotations
