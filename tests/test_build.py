@@ -187,7 +187,7 @@ def test_build_records_how_to_rebuild():
 
 @pytest.mark.parametrize("name", zoo.list_models(source="zoo"))
 def test_builtin_cards_name_the_real_head_and_first_conv(name):
-    from zoo.adapters import find_first_conv, find_head
+    from zoo.models.head import find_first_conv, find_head
 
     card = zoo.model_info(name)
     with torch.device("meta"):

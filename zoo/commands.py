@@ -147,8 +147,8 @@ def evaluate(
 
 def run_loss(config: dict[str, Any]) -> Any:
     """The loss the run trained with (its spec in the bundle), targets converted as in training; else plain CE."""
+    from .parts import build_loss
     from .specs import LossSpec
-    from .training.parts import build_loss
 
     recorded = ((config.get("spec") or {}).get("loss")) or {"name": "cross_entropy"}
     loss, targets_for = build_loss(LossSpec(**recorded))

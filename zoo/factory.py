@@ -8,8 +8,8 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from .adapters import attach_head_api, find_head
 from .errors import InvalidArgumentError, WeightsError, closest
+from .models.head import attach_head_api, find_head
 from .registry import MODELS, CardFields, card_fields
 from .registry.meta import build_on_meta
 from .registry.signature import accepted_arguments, check_arguments

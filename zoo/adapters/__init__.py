@@ -1,11 +1,9 @@
-"""Other libraries' models under a prefix (``timm/``, ``torchvision/``), and the uniform head API."""
+"""Other libraries' models under a prefix (``timm/``, ``torchvision/``): translators only (the head API every
+model gets lives in ``zoo.models.head``)."""
 
 from ..registry import MODELS
-from .head import attach_head_api, find_first_conv, find_head, new_head
 from .timm_models import TimmModels
 from .torchvision_models import TorchvisionModels
 
 MODELS.add_namespace("timm/", TimmModels())
 MODELS.add_namespace("torchvision/", TorchvisionModels())
-
-__all__ = ["attach_head_api", "find_first_conv", "find_head", "new_head"]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from ..models.head import find_first_conv, find_head
 from ..registry import Entry
 from ..registry.meta import build_on_meta
-from .head import find_first_conv, find_head
 
 # How torchvision's own builders treat these checkpoints when they load them (see each builder's source).
 _CHECKPOINT_FIXES: dict[str, dict[str, Any]] = {

@@ -14,10 +14,10 @@ from pathlib import Path
 from torchvision.datasets.folder import find_classes, make_dataset
 
 from ..errors import DataError
+from ..registry.root import DATASETS
 from ..weights.download import cache_dir
 from .archives import fetch_archive
 from .images import IMAGE_EXTENSIONS, ImageFiles, existing_dir, image_files
-from .registry import DATASETS
 
 HYMENOPTERA_URL = "https://download.pytorch.org/tutorial/hymenoptera_data.zip"
 

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from torch.utils.data import Dataset
 
 from ..errors import DataError
-from .registry import DATASETS
+from ..registry.root import DATASETS
 
 CLASSES = ("disk", "ring", "square", "frame", "triangle", "plus", "star", "crescent", "bar", "dots")
 

@@ -15,8 +15,8 @@ from torch.utils.data import Dataset
 
 from ..errors import DataError, DownloadError, first_line
 from ..registry import Entry
+from ..registry.root import DATASETS
 from ..weights.download import offline
-from .registry import DATASETS
 
 
 def _open(cls: type, root: str, **kwargs: Any) -> Dataset:

@@ -9,10 +9,8 @@ from typing import Any
 import torch
 from torchvision.transforms import v2
 
-from ..registry import Registry
 from ..registry.cards import CIFAR10_MEAN, CIFAR10_STD
-
-TRANSFORMS = Registry("transform")
+from ..registry.root import TRANSFORMS
 
 
 def _register_v2() -> None:

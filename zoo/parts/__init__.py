@@ -1,7 +1,8 @@
-"""Registries of training parts: optimizers, learning-rate schedulers, losses."""
+"""Training parts by name — optimizers, learning-rate schedulers, losses — and their builders from specs (the
+registries themselves are declared in ``zoo.registry.root``)."""
 
-from .losses import LOSSES
-from .optimizers import OPTIMIZERS
-from .schedulers import SCHEDULERS
+from .losses import build_loss
+from .optimizers import build_optimizer
+from .schedulers import build_scheduler
 
-__all__ = ["LOSSES", "OPTIMIZERS", "SCHEDULERS"]
+__all__ = ["build_loss", "build_optimizer", "build_scheduler"]

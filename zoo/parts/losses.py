@@ -6,11 +6,17 @@ like the logits (``one_hot``); the trainer converts the dataset's class indices 
 
 from __future__ import annotations
 
-from torch import nn
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..registry import Registry
+from torch import Tensor, nn
 
-LOSSES = Registry("loss")
+from ..errors import SpecError, translated
+from ..registry.root import LOSSES
+
+if TYPE_CHECKING:
+    from ..specs import LossSpec
+
 
 LOSSES.register("cross_entropy", nn.CrossEntropyLoss, provider="torch", targets="index")
 LOSSES.register("nll", nn.NLLLoss, provider="torch", targets="index")
@@ -29,3 +35,13 @@ def _register_torch_losses() -> None:
 
 
 LOSSES.add_loader(_register_torch_losses)
+
+
+def build_loss(spec: LossSpec) -> tuple[nn.Module, Callable[[Tensor, Tensor], Tensor]]:
+    """The loss module and the target conversion it needs (class indices, or one-hot floats)."""
+    entry = LOSSES.get(spec.name)
+    with translated(f"loss ({spec.name})", SpecError):
+        loss = entry.obj(**spec.options())
+    if entry.meta.get("targets") == "one_hot":
+        return loss, lambda logits, y: nn.functional.one_hot(y, logits.shape[1]).to(logits.dtype)
+    return loss, lambda logits, y: y

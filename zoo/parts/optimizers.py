@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import inspect
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ..registry import Registry
+from ..errors import SpecError, translated
+from ..registry.root import OPTIMIZERS
 
-OPTIMIZERS = Registry("optimizer")
+if TYPE_CHECKING:
+    from ..specs import OptimizerSpec
+
 
 for _short, _cls in {
     "sgd": torch.optim.SGD,
@@ -27,3 +31,8 @@ def _register_torch_optimizers() -> None:
 
 
 OPTIMIZERS.add_loader(_register_torch_optimizers)
+
+
+def build_optimizer(spec: OptimizerSpec, params: Any) -> torch.optim.Optimizer:
+    with translated(f"optimizer ({spec.name})", SpecError):
+        return OPTIMIZERS.get(spec.name).obj(params, **spec.options())

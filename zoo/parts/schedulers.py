@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import torch
 from torch.optim import Optimizer, lr_scheduler
 
-from ..registry import Registry
+from ..errors import SpecError, translated
+from ..registry.root import SCHEDULERS
+from ..registry.signature import call_with
 
-SCHEDULERS = Registry("scheduler")
-# Arguments the trainer supplies; a spec does not set them.
-CONTEXT = ("optimizer", "epochs", "steps_per_epoch")
+if TYPE_CHECKING:
+    from ..specs import SchedulerSpec
 
 
 @SCHEDULERS.register("cosine", provider="torch", interval="epoch")
@@ -71,3 +75,15 @@ def plateau(
 ) -> lr_scheduler.ReduceLROnPlateau:
     """Reduce the lr when the monitored metric stops improving (``mode``: max for accuracy, min for loss)."""
     return lr_scheduler.ReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience, min_lr=min_lr)
+
+
+def build_scheduler(
+    spec: SchedulerSpec | None, optimizer: torch.optim.Optimizer, *, epochs: int, steps_per_epoch: int
+) -> tuple[Any, str]:
+    """The scheduler and its interval (``epoch`` or ``step``); ``(None, "epoch")`` without one."""
+    if spec is None:
+        return None, "epoch"
+    entry = SCHEDULERS.get(spec.name)
+    with translated(f"scheduler ({spec.name})", SpecError):
+        scheduler = call_with(entry.obj, optimizer, epochs=epochs, steps_per_epoch=steps_per_epoch, **spec.options())
+    return scheduler, entry.meta.get("interval", "epoch")

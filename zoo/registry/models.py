@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any, TypeVar
@@ -11,16 +10,11 @@ from pydantic import ValidationError
 
 from ..errors import InvalidArgumentError
 from .cards import CardFields, ModelCard, count_params
-from .plugins import load_entry_points
-from .registry import Entry, Registry
+from .registry import Entry
+from .root import MODELS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-MODELS = Registry("model")
-# Built-ins and adapters are imported on the first query, plugins right after them: ``import zoo`` stays light.
-MODELS.add_loader(lambda: importlib.import_module("zoo.models"))
-MODELS.add_loader(lambda: importlib.import_module("zoo.adapters"))
-MODELS.add_loader(lambda: load_entry_points("zoo.models"))
 
 
 def register_model(name: str, *, aliases: Iterable[str] = (), override: bool = False, **card: Any) -> Callable[[F], F]:

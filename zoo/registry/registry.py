@@ -3,7 +3,8 @@
 Names map to entries (the registered object plus plain metadata). Three ways to fill a registry:
 
 - ``register`` by call or decorator (duplicates raise unless ``override=True``);
-- *loaders*: callables run once, on the first query (built-in modules, ``zoo.models`` entry points);
+- *locations*: module paths (data, declared in ``root.py``) imported on the first query, then *loaders*
+  (callables those modules add) and the plugins of an entry-point group;
 - *namespaces*: a prefix such as ``timm/`` whose names come from another library, listed and resolved lazily so
   the library is imported only when one of its names is asked for.
 """
@@ -11,6 +12,7 @@ Names map to entries (the registered object plus plain metadata). Three ways to 
 from __future__ import annotations
 
 import fnmatch
+import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -67,8 +69,9 @@ def provider_of(obj: Any) -> str:
 class Registry:
     """Named entries of one kind (``kind`` is used in messages: "unknown model 'vgg61'")."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, *, locations: Iterable[str] = (), entry_points: str | None = None) -> None:
         self.kind = kind
+        self.locations, self.entry_points = tuple(locations), entry_points
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
         self._namespaces: dict[str, Namespace] = {}
@@ -117,9 +120,17 @@ class Registry:
     def _load(self) -> None:
         if self._loaded:
             return
-        self._loaded = True  # set first: loaders register, which must not recurse
+        self._loaded = True  # set first: filling modules register, which must not recurse
+        for location in self.locations:
+            importlib.import_module(location)
         while self._loaders:
             self._loaders.pop(0)()
+        if self.entry_points is not None:
+            from .plugins import load_entry_points
+
+            load_entry_points(self.entry_points)
+            self.entry_points = None
+        self._loaded = True
 
     # -- querying --------------------------------------------------------------------------------------------
     def get(self, name: str) -> Entry:

@@ -54,15 +54,16 @@ class Named(BaseModel):
         return {**declared, **(self.model_extra or {})}
 
 
-def spec_error(exc: ValidationError, source: str | None = None) -> SpecError:
-    """The first pydantic error as a ``SpecError`` naming the field path (and the closest key for typos)."""
+def spec_error(exc: ValidationError, source: str | None = None, root: type[BaseModel] | None = None) -> SpecError:
+    """The first pydantic error as a ``SpecError`` naming the field path (and, with ``root``, the model the path
+    starts from, the closest key for typos)."""
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))  # drop union-member tags
     err = {**err, "loc": loc}
     path = ".".join(str(p) for p in loc)
     where = f"{source}: " if source else ""
     if err["type"] == "extra_forbidden":
-        hint = _nearest_key(exc, err["loc"])
+        hint = _nearest_key(err["loc"], root) if root is not None else ""
         return SpecError(f"{where}unknown key '{path}'{hint}")
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
@@ -70,10 +71,8 @@ def spec_error(exc: ValidationError, source: str | None = None) -> SpecError:
     return SpecError(f"{where}{path}: {message}" if path else f"{where}{message}")
 
 
-def _nearest_key(exc: ValidationError, loc: tuple) -> str:
-    from .train import TrainSpec  # the root of every path
-
-    fields = fields_at(TrainSpec, loc[:-1])
+def _nearest_key(loc: tuple, root: type[BaseModel]) -> str:
+    fields = fields_at(root, loc[:-1])
     near = closest(str(loc[-1]), fields, n=1) if fields else []
     if near:
         return f" (did you mean '{'.'.join([*map(str, loc[:-1]), near[0]])}'?)"
@@ -114,7 +113,7 @@ def validate(model: type[BaseModel], data: Any, source: str | None = None) -> An
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise spec_error(exc, source) from None
+        raise spec_error(exc, source, model) from None
 
 
 def _not_unicode(data: Any, path: str = "") -> str | None:

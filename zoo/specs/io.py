@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel
@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from ..atomic import write_text
 from ..errors import SpecError, closest
 from .base import model_in, validate
-from .train import TrainSpec
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -35,24 +36,27 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def spec_from_yaml(path: str | Path, *, overrides: list[str] | None = None) -> TrainSpec:
-    return spec_from_dict(read_yaml(path), overrides=overrides, source=str(path))
+def spec_from_yaml(path: str | Path, model: type[M], *, overrides: list[str] | None = None) -> M:
+    """The spec ``model`` (``TrainSpec``) read from a YAML file, ``overrides`` applied."""
+    return spec_from_dict(read_yaml(path), model, overrides=overrides, source=str(path))
 
 
-def spec_from_dict(data: dict[str, Any], *, overrides: list[str] | None = None, source: str | None = None) -> TrainSpec:
-    data = apply_overrides(data, overrides or [])
-    return validate(TrainSpec, data, source)
+def spec_from_dict(
+    data: dict[str, Any], model: type[M], *, overrides: list[str] | None = None, source: str | None = None
+) -> M:
+    """The spec ``model`` validated from plain data, ``overrides`` applied first."""
+    return validate(model, apply_overrides(data, overrides or [], model), source)
 
 
-def spec_to_yaml(spec: TrainSpec, path: str | Path | None = None) -> str:
-    text = yaml.safe_dump(spec.to_dict(), sort_keys=False, default_flow_style=False, width=120)
+def spec_to_yaml(spec: BaseModel, path: str | Path | None = None) -> str:
+    text = yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False, default_flow_style=False, width=120)
     if path is not None:
         write_text(path, text)
     return text
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """A copy of ``data`` with each ``a.b.c=value`` set; values are YAML scalars, typed by the schema."""
+def apply_overrides(data: dict[str, Any], overrides: list[str], model: type[BaseModel]) -> dict[str, Any]:
+    """A copy of ``data`` with each ``a.b.c=value`` set; values are YAML scalars, typed by ``model``'s schema."""
     import copy
 
     data = copy.deepcopy(data)
@@ -60,14 +64,14 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         path, sep, raw = item.partition("=")
         if not sep or not path:
             raise SpecError(f"override '{item}' must look like key.path=value, e.g. optimizer.lr=0.1")
-        set_path(data, path.strip().split("."), raw)
+        set_path(data, path.strip().split("."), raw, model)
     return data
 
 
-def set_path(data: dict[str, Any], keys: list[str], raw: str) -> None:
-    """Set ``data[k1][k2]...`` to ``raw`` parsed as YAML, checking every key against the spec's schema."""
+def set_path(data: dict[str, Any], keys: list[str], raw: str, root: type[BaseModel]) -> None:
+    """Set ``data[k1][k2]...`` to ``raw`` parsed as YAML, checking every key against ``root``'s schema."""
     node: Any = data
-    model: Any = TrainSpec
+    model: Any = root
     for depth, key in enumerate(keys):
         last = depth == len(keys) - 1
         annotation = None

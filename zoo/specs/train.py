@@ -10,34 +10,35 @@ from pydantic import ByteSize, Field, NonNegativeInt, PositiveFloat, PositiveInt
 from ..errors import ZooError
 from ..registry import MODELS
 from .base import Named, Strict
+from .io import spec_from_dict, spec_from_yaml, spec_to_yaml
 
 
 def _datasets():
-    from ..data.registry import DATASETS
+    from ..registry.root import DATASETS
 
     return DATASETS
 
 
 def _transforms():
-    from ..data.transforms import TRANSFORMS
+    from ..registry.root import TRANSFORMS
 
     return TRANSFORMS
 
 
 def _optimizers():
-    from ..parts import OPTIMIZERS
+    from ..registry.root import OPTIMIZERS
 
     return OPTIMIZERS
 
 
 def _schedulers():
-    from ..parts import SCHEDULERS
+    from ..registry.root import SCHEDULERS
 
     return SCHEDULERS
 
 
 def _losses():
-    from ..parts import LOSSES
+    from ..registry.root import LOSSES
 
     return LOSSES
 
@@ -255,21 +256,15 @@ class TrainSpec(Strict):
     # -- loading and saving (see io.py) --------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, overrides: list[str] | None = None, source: str | None = None):
-        from .io import spec_from_dict
-
-        return spec_from_dict(data, overrides=overrides, source=source)
+        return spec_from_dict(data, cls, overrides=overrides, source=source)
 
     @classmethod
     def from_yaml(cls, path: str, *, overrides: list[str] | None = None) -> TrainSpec:
-        from .io import spec_from_yaml
-
-        return spec_from_yaml(path, overrides=overrides)
+        return spec_from_yaml(path, cls, overrides=overrides)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, defaults included (what ``spec.yaml`` in a run folder holds)."""
         return self.model_dump(mode="json", exclude_none=False)
 
     def to_yaml(self, path: str | None = None) -> str:
-        from .io import spec_to_yaml
-
         return spec_to_yaml(self, path)

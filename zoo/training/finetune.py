@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from torch import nn
 
 from ..errors import SpecError, did_you_mean
+from ..models.head import is_under
 from .callbacks import Callback
 
 if TYPE_CHECKING:
@@ -14,10 +15,6 @@ if TYPE_CHECKING:
     from .trainer import Trainer
 
 _NORMS = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm)
-
-
-def _under(name: str, prefix: str) -> bool:
-    return name == prefix or name.startswith(prefix + ".")
 
 
 def frozen_paths(model: nn.Module, freeze: str | list[str], head: str | None) -> list[str]:
@@ -31,11 +28,11 @@ def frozen_paths(model: nn.Module, freeze: str | list[str], head: str | None) ->
     if freeze == "backbone":
         if not head:
             raise SpecError("trainer.freeze: backbone needs the model's head path, and its card has none")
-        return [n for n in names if not _under(head, n) and not _under(n, head)]
+        return [n for n in names if not is_under(head, n) and not is_under(n, head)]
     for path in freeze:
         if path not in names:
             raise SpecError(f"trainer.freeze: the model has no module '{path}'{did_you_mean(path, names)}")
-    return [n for n in names if any(_under(n, p) for p in freeze)]
+    return [n for n in names if any(is_under(n, p) for p in freeze)]
 
 
 def set_frozen(model: nn.Module, paths: list[str], frozen: bool) -> None:
@@ -55,7 +52,7 @@ def param_groups(model: nn.Module, head: str | None, optimizer: OptimizerSpec, t
                     no_decay_names.add(f"{module_name}.{pname}" if module_name else pname)
     groups: dict[tuple[str, bool], list[nn.Parameter]] = {}
     for name, param in model.named_parameters():
-        part = "head" if head and _under(name, head) else "backbone"
+        part = "head" if head and is_under(name, head) else "backbone"
         groups.setdefault((part, name in no_decay_names), []).append(param)
     lrs = {"head": optimizer.lr * trainer.head_lr_mult, "backbone": trainer.backbone_lr or optimizer.lr}
     out = []

@@ -13,8 +13,8 @@ from torch.utils.data import DataLoader, Dataset, default_collate
 
 from ..data.seeded import EpochSampler, SeededSamples, uses_torch_rng_only
 from ..errors import DataError, first_line
+from ..rng import rng_untouched
 from ..specs import DataSpec
-from .state import rng_untouched
 
 CHEAP_READ_S = 250e-6  # below this per sample (read + transforms), the main process keeps up with training
 MAX_WORKERS = 8

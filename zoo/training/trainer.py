@@ -19,11 +19,14 @@ import torch
 from torch import Tensor, nn
 
 from ..bundle import unwrap
+from ..data.build import build_datasets, check_first_sample, resolve_num_classes
 from ..device import describe, resolve_device
 from ..errors import SpecError
 from ..evaluation import evaluate_loader, sample_order
 from ..factory import build
+from ..parts import build_loss, build_optimizer, build_scheduler
 from ..registry import card_with_weights
+from ..rng import rng_state, rng_untouched, seed_everything, set_rng_state
 from ..specs import TrainSpec
 from . import distributed
 from .callbacks import Callback, EarlyStopping, improved
@@ -33,15 +36,6 @@ from .fast import apply_fast
 from .finetune import Finetune, frozen_paths, param_groups
 from .loaders import choose_num_workers, make_loader
 from .metrics import Meter
-from .parts import (
-    build_datasets,
-    build_loss,
-    build_optimizer,
-    build_scheduler,
-    check_first_sample,
-    resolve_num_classes,
-)
-from .state import rng_state, rng_untouched, seed_everything, set_rng_state
 
 logger = logging.getLogger("zoo")
 

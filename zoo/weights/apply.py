@@ -12,6 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import WeightsError
+from ..models.head import is_under
 
 
 @dataclass
@@ -32,10 +33,6 @@ class LoadReport:
         if self.skipped:
             text += f"; skipped {', '.join(self.skipped)} (head of another size) and initialised a new head"
         return text
-
-
-def _under(key: str, prefix: str | None) -> bool:
-    return bool(prefix) and (key == prefix or key.startswith(prefix + "."))
 
 
 def _listing(keys: list[str], limit: int = 6) -> str:
@@ -59,9 +56,9 @@ def load_weights(
     unexpected = [k for k in state if k not in expected]
     missing = [k for k in expected if k not in state]
     mismatched = [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)]
-    report.skipped = [k for k in mismatched if _under(k, head)]
-    report.missing = [k for k in expected if _under(k, head) and (k in report.skipped or k in missing)]
-    bad_missing = [k for k in missing if not _under(k, head)]
+    report.skipped = [k for k in mismatched if is_under(k, head)]
+    report.missing = [k for k in expected if is_under(k, head) and (k in report.skipped or k in missing)]
+    bad_missing = [k for k in missing if not is_under(k, head)]
     bad_shape = [k for k in mismatched if k not in report.skipped]
     if bad_shape:
         detail = ", ".join(f"{k} {tuple(state[k].shape)} vs {tuple(expected[k].shape)}" for k in bad_shape[:4])
@@ -85,7 +82,7 @@ def load_weights(
     model.load_state_dict(usable, strict=False, assign=True)
     report.loaded = list(usable)
     _retie(model, ties)
-    if any(_under(k, head) for k in report.missing):
+    if any(is_under(k, head) for k in report.missing):
         reinit_head(model, head)
     return report
 
@@ -129,7 +126,7 @@ def _renamed(key: str, prefixes: dict[str, str]) -> str:
 def _maps(keys, first, target, state, expected, missing, head) -> bool:
     renamed = {k: target + k[len(first) + 1 :] for k in keys}
     return all(
-        r in missing and (tuple(expected[r].shape) == tuple(state[k].shape) or _under(r, head))
+        r in missing and (tuple(expected[r].shape) == tuple(state[k].shape) or is_under(r, head))
         for k, r in renamed.items()
     )
 

@@ -11,6 +11,11 @@ import types
 from torch import nn
 
 
+def is_under(path: str, prefix: str | None) -> bool:
+    """Whether module path or state-dict key ``path`` is ``prefix`` or inside it (``fc.weight`` is under ``fc``)."""
+    return bool(prefix) and (path == prefix or path.startswith(f"{prefix}."))
+
+
 def find_head(model: nn.Module, num_classes: int) -> str | None:
     """The path of the last Linear/Conv2d whose output size is ``num_classes`` (how adapters discover heads)."""
     found = None
