@@ -17,7 +17,7 @@ import time
 import torch
 
 import zoo
-import zoo.training.checkpoint as checkpoint
+import zoo.training.run_folder as checkpoint
 from zoo.training import Callback
 
 MODELS = {"cifar10_quick": 64, "vgg16": 16}  # model: batch size (CIFAR-shaped 32×32 data)

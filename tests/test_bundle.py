@@ -109,7 +109,7 @@ def test_bad_bundles_give_one_clear_sentence(tmp_path):
     # a weights file that is not safetensors at all, with a config that vouches for it
     weights = tmp_path / "b" / "model.safetensors"
     weights.write_bytes(b"PK\x03\x04 this is a zip, not safetensors" * 10)
-    from zoo.weights.bundle_format import file_record
+    from zoo.bundle.format import file_record
 
     config_path.write_text(json.dumps({**good, "files": {"model.safetensors": file_record(weights)}}))
     with pytest.raises(WeightsError, match="not a readable safetensors"):

@@ -50,7 +50,7 @@ import os, signal, sys
 import zoo
 from zoo.training import Callback
 from zoo.training import Callback
-import zoo.training.checkpoint as checkpoint
+import zoo.training.run_folder as checkpoint
 
 mode, spec_path, kill_step = sys.argv[1], sys.argv[2], int(sys.argv[3])
 

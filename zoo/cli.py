@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from .errors import InvalidArgumentError, ZooError, first_line
+from .errors import ZooError, first_line
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {}
 
@@ -205,12 +205,9 @@ def _train(args: argparse.Namespace) -> None:
 
 @command("lr-find")
 def _lr_find(args: argparse.Namespace) -> None:
-    from .commands import load_spec
-    from .training import Trainer
-    from .training.lr_find import lr_find
+    from .commands import lr_find
 
-    spec = load_spec(args.spec, args.overrides)
-    result = lr_find(Trainer(spec), start=args.start, end=args.end, steps=args.steps)
+    result = lr_find(args.spec, args.overrides, start=args.start, end=args.end, steps=args.steps)
     print(result.table())
     print(f"plot: {result.plot(args.plot)}")
 
@@ -277,19 +274,9 @@ def _schema(args: argparse.Namespace) -> None:
 
 @command("convert")
 def _convert(args: argparse.Namespace) -> None:
-    from pathlib import Path
+    from .commands import convert
 
-    from .bundle import save
-    from .factory import build
-
-    model = build(args.model, num_classes=args.num_classes, weights=args.src)
-    if model.zoo_load_report.missing:
-        raise InvalidArgumentError(
-            f"'{args.src}' has a head of another size than {args.model}; pass --num-classes to match it"
-        )
-    classes = Path(args.classes).read_text().split("\n") if args.classes else None
-    classes = [c for c in classes if c.strip()] if classes else None
-    print(f"wrote bundle {save(model, args.dst, classes=classes)}")
+    print(f"wrote bundle {convert(args.src, args.model, args.dst, num_classes=args.num_classes, classes=args.classes)}")
 
 
 @command("push")

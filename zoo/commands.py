@@ -7,7 +7,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError
+from .errors import InvalidArgumentError, SpecError
 
 logger = logging.getLogger("zoo")
 DEFAULT_SPEC = "quick_shapes.yaml"
@@ -25,7 +25,7 @@ def train(spec_path: str | None, overrides: list[str], resume: str | None, *, fi
     from .training import Trainer
 
     if resume is not None:
-        from .bundle.save import recover_interrupted
+        from .bundle.saving import recover_interrupted
 
         run = Path(resume)
         recover_interrupted(run / "last")  # a crash between the two renames of last/ must not lose the run
@@ -61,9 +61,31 @@ def check(spec_path: str | None, overrides: list[str], *, finetune: bool = False
     from .training import Trainer
 
     spec = load_spec(spec_path, with_finetune(spec_path, overrides) if finetune else overrides)
-    trainer = Trainer(spec)
-    report = trainer.check()
+    report = dry_run(Trainer(spec))
     return [f"{key:<12} {value}" for key, value in report.items()] + ["spec OK: every part builds and one batch runs"]
+
+
+def dry_run(trainer: Any) -> dict[str, Any]:
+    """Build everything and run one training batch through the model in eval mode, training nothing.
+
+    Returns what was built: model, parameters, samples and batches per split, the batch's logits shape.
+    """
+    import torch
+
+    trainer.setup()
+    trainer.model.eval()
+    with torch.no_grad():
+        logits, loss, _ = trainer.forward_loss(next(iter(trainer.loaders["train"])))
+    if not torch.isfinite(loss):
+        raise SpecError(f"the first batch gives a loss of {loss.item()}; check the data and loss settings")
+    parameters = sum(p.numel() for p in trainer.model.parameters())
+    report: dict[str, Any] = {"model": f"{trainer.spec.model.name} ({parameters:,} parameters)"}
+    report["classes"] = trainer.num_classes
+    for split, loader in trainer.loaders.items():
+        report[split] = f"{len(trainer.datasets[split])} samples, {len(loader)} batches"
+    report["monitor"] = trainer.monitor
+    report["batch"] = f"logits {tuple(logits.shape)}, loss {loss.item():.4f}"
+    return report
 
 
 def with_finetune(spec_path: str | None, overrides: list[str]) -> list[str]:
@@ -101,7 +123,7 @@ def evaluate(
     import torch
     from torch.utils.data import DataLoader
 
-    from .bundle.load import load_or_build
+    from .bundle.loading import load_or_build
     from .data import build_dataset
     from .device import resolve_device
     from .evaluation import evaluate_loader
@@ -178,3 +200,26 @@ def class_mapping(data_classes: list[str] | None, bundle_classes: list[str] | No
             f"(the bundle's classes: {', '.join(bundle_classes[:10])})"
         )
     return torch.tensor([bundle_classes.index(c) for c in data_classes])
+
+
+def lr_find(spec_path: str | None, overrides: list[str], *, start: float, end: float, steps: int) -> Any:
+    """``zoo lr-find``: the learning-rate range test of the spec's run (a ``LRFindResult``)."""
+    from .training import Trainer
+    from .training.lr_find import lr_find as range_test
+
+    return range_test(Trainer(load_spec(spec_path, overrides)), start=start, end=end, steps=steps)
+
+
+def convert(src: str, model_name: str, dst: str, *, num_classes: int | None = None, classes: str | None = None) -> Path:
+    """``zoo convert``: a weight file of any trainer as a bundle of ``model_name`` (``classes``: a text file, one
+    class per line); a head of another size than the file's is refused, naming ``--num-classes``."""
+    from .bundle import save
+    from .factory import build
+
+    model = build(model_name, num_classes=num_classes, weights=src)
+    if model.zoo_load_report.missing:
+        raise InvalidArgumentError(
+            f"'{src}' has a head of another size than {model_name}; pass --num-classes to match it"
+        )
+    names = [c for c in Path(classes).read_text().splitlines() if c.strip()] if classes else None
+    return save(model, dst, classes=names)

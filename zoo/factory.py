@@ -8,17 +8,17 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from .bundle.format import read_bundle_weights
+from .bundle.rules import SOURCE_KWARGS
 from .errors import InvalidArgumentError, WeightsError, closest
 from .models.head import attach_head_api, find_head
 from .registry import MODELS, CardFields, card_fields
 from .registry.meta import build_on_meta
 from .registry.signature import accepted_arguments, check_arguments
 from .weights.apply import LoadReport, adapt_first_conv, load_weights, meta_leftovers
-from .weights.bundle_format import read_bundle_weights
-from .weights.bundle_rules import SOURCE_KWARGS
-from .weights.checkpoint import TORCH_SUFFIXES, read_state_dict
 from .weights.pretrained import built_config, prepare_tag_state, read_pretrained
 from .weights.sources import fetch_bundle, fetch_file, is_remote
+from .weights.weight_files import TORCH_SUFFIXES, read_state_dict
 
 WeightsSource = str | Path | dict[str, Tensor]
 

@@ -106,7 +106,7 @@ def predict(
 
     >>> zoo.predict("runs/quick/best", ["cat.png", "pictures/"])
     """
-    from .bundle.load import load_or_build
+    from .bundle.loading import load_or_build
     from .device import resolve_device
 
     model = model_or_source if isinstance(model_or_source, nn.Module) else load_or_build(model_or_source)

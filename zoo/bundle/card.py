@@ -89,7 +89,7 @@ def model_index(config: dict[str, Any], extra: dict[str, Any]) -> list[dict[str,
 def update_card_with(folder: Path, result: Any, data: str) -> None:
     """Put ``zoo eval``'s results in a bundle: ``evaluation`` in config.json, and the card rendered again."""
     from ..atomic import write_json, write_text
-    from ..weights.bundle_format import CARD, CONFIG, read_config
+    from .format import CARD, CONFIG, read_config
 
     config = read_config(folder)
     config["evaluation"] = {**result.to_dict(), "data": data}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DownloadError, InvalidArgumentError
-from ..weights.bundle_format import read_config, verify_files
+from .format import read_config, verify_files
 
 
 def push(bundle: str | Path, target: str, *, private: bool = False) -> str:

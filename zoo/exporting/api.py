@@ -107,7 +107,7 @@ def _check(
 def _model_and_bundle(source: Any) -> tuple[nn.Module, Path | None]:
     if isinstance(source, nn.Module):
         return source.eval(), None
-    from ..bundle.load import load_or_build, resolve_bundle
+    from ..bundle.loading import load_or_build, resolve_bundle
     from ..registry import MODELS
     from ..weights.sources import is_remote
 
@@ -152,7 +152,7 @@ def _metadata(model: nn.Module, config: dict[str, Any], bundle: Path | None, exa
 def _list_in_bundle(bundle: Path, target: Path) -> None:
     """Add the exported file to the bundle's ``files`` table (sha256, bytes), rewriting config.json atomically."""
     from ..atomic import write_json
-    from ..weights.bundle_format import CONFIG, file_record, read_config
+    from ..bundle.format import CONFIG, file_record, read_config
 
     config = read_config(bundle)
     config["files"][target.name] = file_record(target)

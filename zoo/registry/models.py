@@ -16,7 +16,6 @@ from .root import MODELS
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-
 def register_model(name: str, *, aliases: Iterable[str] = (), override: bool = False, **card: Any) -> Callable[[F], F]:
     """Register a model builder (a function or ``nn.Module`` class) under ``name``; card fields as keywords.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -15,6 +15,11 @@ from ..data.seeded import EpochSampler, SeededSamples, uses_torch_rng_only
 from ..errors import DataError, first_line
 from ..rng import rng_untouched
 from ..specs import DataSpec
+from .device_data import DeviceLoader
+from .fast import apply_fast
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
 
 CHEAP_READ_S = 250e-6  # below this per sample (read + transforms), the main process keeps up with training
 MAX_WORKERS = 8
@@ -109,4 +114,40 @@ def make_loader(
         prefetch_factor=PREFETCH if num_workers > 0 else None,
         collate_fn=collate,
         generator=torch.Generator().manual_seed(seed),
+    )
+
+
+def loader_settings(trainer: Trainer) -> tuple[int, bool]:
+    """``(num_workers, pin_memory)`` for the run, after ``trainer.fast``; what was cached, what ``fast`` applied and
+    the loader settings are each said once in the log."""
+    spec = trainer.spec
+    for split, dataset in trainer.datasets.items():
+        if getattr(dataset, "cache_note", "") and not (split == "val" and spec.data.val_split):
+            trainer.log(f"data.{split}: {dataset.cache_note}")
+    if spec.trainer.fast:
+        applied, skipped = apply_fast(spec.trainer, trainer.device, trainer.datasets["train"])
+        missing = f"; not applied: {'; '.join(skipped)}" if skipped else ""
+        trainer.log(f"fast: {', '.join(applied) or 'nothing'}{missing}")
+    pin = spec.data.pin_memory if spec.data.pin_memory is not None else trainer.device.type == "cuda"
+    if spec.trainer.data_on_device:
+        return 0, pin
+    workers, why = choose_num_workers(
+        trainer.datasets["train"], spec.data.num_workers, trainer.device, trainer.world_size
+    )
+    persistent = f", persistent, prefetch {PREFETCH} batches each" if workers else ""
+    trainer.log(f"loader: num_workers {workers} ({why}){persistent}, pin_memory {pin}")
+    return workers, pin
+
+
+def loader_for(trainer: Trainer, split: str, dataset: Dataset) -> Any:
+    """The loader of one split: a ``DeviceLoader`` with ``data_on_device``, else ``make_loader``'s DataLoader."""
+    spec, train = trainer.spec, split == "train"
+    options = {"seed": spec.trainer.seed, "rank": trainer.rank, "world_size": trainer.world_size}
+    if spec.trainer.data_on_device:
+        return DeviceLoader(
+            dataset, batch_size=spec.data.batch_size_for(train), device=trainer.device,
+            shuffle=train and spec.data.shuffle, drop_last=train and spec.data.drop_last, **options,
+        )  # fmt: skip
+    return make_loader(
+        dataset, spec.data, train=train, pin_memory=trainer.pin_memory, num_workers=trainer.num_workers, **options
     )

@@ -7,7 +7,6 @@ stopping hang off callbacks (see callbacks.py); exact resume reads ``RUN_DIR/las
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
@@ -29,13 +28,12 @@ from ..registry import card_with_weights
 from ..rng import rng_state, rng_untouched, seed_everything, set_rng_state
 from ..specs import TrainSpec
 from . import distributed
-from .callbacks import Callback, EarlyStopping, improved
-from .checkpoint import Checkpoint, claim_run_dir, replay_scheduler, restore, run_dir_named
-from .device_data import DeviceLoader
-from .fast import apply_fast
-from .finetune import Finetune, frozen_paths, param_groups
-from .loaders import choose_num_workers, make_loader
+from .builtin import builtin_callbacks
+from .callbacks import Callback, improved
+from .finetune import frozen_paths, param_groups
+from .loaders import loader_for, loader_settings
 from .metrics import Meter
+from .run_folder import claim_run_dir, replay_scheduler, restore, run_dir_named
 
 logger = logging.getLogger("zoo")
 
@@ -95,16 +93,16 @@ class Trainer:
         if getattr(self.model, "zoo_load_report", None) is not None:
             self.log(f"weights: {self.model.zoo_load_report}")
         check_first_sample(self.datasets["train"], spec.model.in_chans or self.card.input_size[0], spec.model.name)
-        self._choose_speed_settings()
+        self.num_workers, self.pin_memory = loader_settings(self)
         self.head = self.model.zoo_head_path
-        self._frozen = frozen_paths(self.model, spec.trainer.freeze, self.head)
+        self.frozen = frozen_paths(self.model, spec.trainer.freeze, self.head)
         self.optimizer = build_optimizer(
             spec.optimizer, param_groups(self.model, self.head, spec.optimizer, spec.trainer)
         )
         self.model = self._wrap(self.model)
         self.loss_fn, self.targets_for = build_loss(spec.loss)
         self.loss_fn.to(self.device)
-        self.loaders = {split: self._loader(split, ds) for split, ds in self.datasets.items()}
+        self.loaders = {split: loader_for(self, split, ds) for split, ds in self.datasets.items()}
         self.batch_size = spec.data.batch_size
         self.steps_per_epoch = len(self.loaders["train"])
         if self.steps_per_epoch == 0:
@@ -118,32 +116,11 @@ class Trainer:
             spec.scheduler, self.optimizer, epochs=self.epochs, steps_per_epoch=updates
         )
         self.scaler = torch.amp.GradScaler(self.device.type) if spec.trainer.amp == "fp16" else None
-        self.callbacks = [*self.user_callbacks, *self._builtin_callbacks()]
+        self.callbacks = [*self.user_callbacks, *builtin_callbacks(self)]
         if self.resume_dir is not None:
             restore(self, self.resume_dir / "last")
         self._ready = True
         return self
-
-    @torch.no_grad()
-    def check(self) -> dict[str, Any]:
-        """Build everything and run one training batch through the model, training nothing (``zoo train --check``).
-
-        Returns what was built: model, parameters, samples and batches per split, the batch's logits shape.
-        """
-        self.setup()
-        self.model.eval()
-        logits, loss, _ = self.forward_loss(next(iter(self.loaders["train"])))
-        if not torch.isfinite(loss):
-            raise SpecError(f"the first batch gives a loss of {loss.item()}; check the data and loss settings")
-        report: dict[str, Any] = {
-            "model": f"{self.spec.model.name} ({sum(p.numel() for p in self.model.parameters()):,} parameters)",
-            "classes": self.num_classes,
-        }
-        for split, loader in self.loaders.items():
-            report[split] = f"{len(self.datasets[split])} samples, {len(loader)} batches"
-        report["monitor"] = self.monitor
-        report["batch"] = f"logits {tuple(logits.shape)}, loss {loss.item():.4f}"
-        return report
 
     def _wrap(self, model: nn.Module) -> nn.Module:
         """channels_last, DDP under torchrun, torch.compile: in that order, each only when asked for."""
@@ -155,69 +132,10 @@ class Trainer:
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             # frozen parameters get no gradient until unfrozen, which DDP must be told to expect
-            model = DistributedDataParallel(model, device_ids=ids, find_unused_parameters=bool(self._frozen))
+            model = DistributedDataParallel(model, device_ids=ids, find_unused_parameters=bool(self.frozen))
         if t.compile:
             model = torch.compile(model)
         return model
-
-    def _choose_speed_settings(self) -> None:
-        """``trainer.fast`` and the loader settings (``num_workers: auto``), each said once in the log."""
-        spec = self.spec
-        for split, dataset in self.datasets.items():
-            if getattr(dataset, "cache_note", "") and not (split == "val" and spec.data.val_split):
-                self.log(f"data.{split}: {dataset.cache_note}")
-        if spec.trainer.fast:
-            applied, skipped = apply_fast(spec.trainer, self.device, self.datasets["train"])
-            self.log(
-                f"fast: {', '.join(applied) or 'nothing'}" + (f"; not applied: {'; '.join(skipped)}" if skipped else "")
-            )
-        self.pin_memory = spec.data.pin_memory if spec.data.pin_memory is not None else self.device.type == "cuda"
-        if spec.trainer.data_on_device:
-            self.num_workers = 0
-            return
-        self.num_workers, why = choose_num_workers(
-            self.datasets["train"], spec.data.num_workers, self.device, self.world_size
-        )
-        persistent = ", persistent, prefetch 4 batches each" if self.num_workers else ""
-        self.log(f"loader: num_workers {self.num_workers} ({why}){persistent}, pin_memory {self.pin_memory}")
-
-    def _loader(self, split: str, dataset: Any) -> Any:
-        spec = self.spec
-        train = split == "train"
-        if spec.trainer.data_on_device:
-            return DeviceLoader(
-                dataset,
-                batch_size=spec.data.batch_size_for(train),
-                device=self.device,
-                shuffle=train and spec.data.shuffle,
-                seed=spec.trainer.seed,
-                drop_last=train and spec.data.drop_last,
-                rank=self.rank,
-                world_size=self.world_size,
-            )
-        options = {"seed": spec.trainer.seed, "rank": self.rank, "world_size": self.world_size}
-        return make_loader(
-            dataset, spec.data, train=train, pin_memory=self.pin_memory, num_workers=self.num_workers, **options
-        )
-
-    def _builtin_callbacks(self) -> list[Callback]:
-        t = self.spec.trainer
-        found: list[Callback] = []
-        if self._frozen:
-            found.append(Finetune(self._frozen, t.train_bn, t.unfreeze_at_epoch))
-        if t.early_stop:
-            found.append(EarlyStopping(t.early_stop.patience, t.early_stop.min_delta))
-        if self.is_main_process:
-            if t.tensorboard:
-                from .logging_tb import TensorBoard
-
-                found.append(TensorBoard(t.histograms_every))
-            if t.progress or (t.progress is None and sys.stderr.isatty()):
-                from .progress import ProgressBars
-
-                found.append(ProgressBars())
-        found.append(Checkpoint(t.checkpoint_every, t.checkpoint_every_minutes))
-        return found
 
     # -- the loop ----------------------------------------------------------------------------------------------
     def fit(self) -> dict[str, Any]:

@@ -15,10 +15,10 @@ from typing import Any
 from torch import Tensor
 
 from ..errors import DownloadError, WeightsError, ZooError
-from .checkpoint import read_state_dict
 from .download import hf_cache_dir, offline, sha256_matches
 from .hf_cache import hf_first_file
 from .sources import fetch_file
+from .weight_files import read_state_dict
 
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]{6,})\.")  # torch hub's convention: name-<sha256 prefix>.pth
 _HF_WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
+from ..bundle.format import CONFIG, check_config
+from ..bundle.rules import check_file_name, member_path
 from ..errors import BundleError, DownloadError
-from .bundle_format import CONFIG, check_config
-from .bundle_rules import check_file_name, member_path
 from .download import cache_dir, cache_lock, download
 from .hf_cache import hf_file, hf_first_file
 from .timm_folder import WEIGHT_FILES, is_timm_config

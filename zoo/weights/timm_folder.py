@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..bundle.rules import check_kwargs_are_data
 from ..errors import BundleError
-from .bundle_rules import check_kwargs_are_data
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 

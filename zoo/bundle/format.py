@@ -9,11 +9,11 @@ from typing import Any
 from torch import Tensor
 
 from ..errors import BundleError
-from .bundle_rules import check_file_name, check_kwargs_are_data, member_path
-from .checkpoint import read_state_dict
-from .download import cache_roots, sha256_file, sha256_matches
-from .hf_cache import check_hf_blob
-from .timm_folder import is_timm_config, timm_weights_name, zoo_config_of
+from ..weights.download import cache_roots, sha256_file, sha256_matches
+from ..weights.hf_cache import check_hf_blob
+from ..weights.timm_folder import is_timm_config, timm_weights_name, zoo_config_of
+from ..weights.weight_files import read_state_dict
+from .rules import check_file_name, check_kwargs_are_data, member_path
 
 FORMAT_VERSION = 1
 CONFIG = "config.json"
@@ -22,7 +22,7 @@ CARD = "README.md"
 
 
 def read_config(folder: Path) -> dict[str, Any]:
-    """The bundle's ``config.json``, checked for the keys zoo needs and for the rules of ``bundle_rules``."""
+    """The bundle's ``config.json``, checked for the keys zoo needs and for the rules of ``bundle.rules``."""
     return check_config(read_json_config(folder), str(folder / CONFIG))
 
 

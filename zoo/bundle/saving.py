@@ -17,9 +17,9 @@ from torch import nn
 from ..atomic import current_umask, write_errors, write_json, write_text
 from ..errors import BundleError
 from ..registry import MODELS, model_info
-from ..weights.bundle_format import CARD, CONFIG, FORMAT_VERSION, WEIGHTS, file_record
-from ..weights.bundle_rules import source_kwargs
 from .card import render_card
+from .format import CARD, CONFIG, FORMAT_VERSION, WEIGHTS, file_record
+from .rules import source_kwargs
 from .timm_config import timm_keys
 
 

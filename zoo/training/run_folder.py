@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..atomic import write_errors, write_json
 from ..bundle import save
+from ..bundle.format import read_bundle
 from ..errors import SpecError, translated
-from ..weights.bundle_format import read_bundle
 from . import distributed
 from .callbacks import Callback
 from .state import read_state, write_state

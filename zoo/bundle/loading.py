@@ -11,9 +11,9 @@ from torch import nn
 from ..errors import BundleError, UnknownNameError
 from ..factory import build_model
 from ..registry import MODELS
-from ..weights.bundle_format import read_bundle
 from ..weights.sources import fetch_bundle, is_remote
-from .save import recover_interrupted
+from .format import read_bundle
+from .saving import recover_interrupted
 
 
 def resolve_bundle(source: str | os.PathLike) -> Path:
