@@ -58,6 +58,14 @@ def test_doc_examples_run(page, tmp_path, monkeypatch):
     run_page(page)
 
 
+def test_readme_examples_run(tmp_path, monkeypatch, hf_cache):
+    """The README's snippets, each standalone: offline, with the pretrained tag's files in the HF cache (as
+    huggingface_hub lays them out) and the repository's examples/ at hand, as in a checkout."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    assert run_page(ROOT / "README.md") == 4
+
+
 def test_docs_have_runnable_examples():
     assert sum(len([b for b in blocks(p) if b[0] == "run"]) for p in PAGES) >= 20
 
