@@ -244,7 +244,7 @@ def test_ddp_with_two_cpu_processes_matches_one_process(tmp_path, zoo_cli):
     command = [torchrun] if isinstance(torchrun, str) else torchrun
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [*command, "--nproc_per_node", "2", "-m", "zoo", "train", str(double)],
+        [*command, "--standalone", "--nproc_per_node", "2", "-m", "zoo", "train", str(double)],
         capture_output=True, text=True, timeout=600, env=env,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]

@@ -194,7 +194,7 @@ def test_mid_epoch_checkpoints_by_steps_or_minutes_never_replace_best(tmp_path, 
 def test_kill_9_inside_an_epoch_under_ddp(tmp_path, pictures):
     launcher = shutil.which("torchrun")
     torchrun = [launcher] if launcher else [sys.executable, "-m", "torch.distributed.run"]
-    command = [*torchrun, "--nproc_per_node", "2"]
+    command = [*torchrun, "--standalone", "--nproc_per_node", "2"]  # a free port: other runs may be going
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
 
     def train(*args):

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from .data.build import build_transform
 from .data.images import read_image
-from .data.transforms import preprocess_transform
+from .data.transforms import preprocess_transform, to_channels
 from .specs import TransformSpec
 
 
@@ -27,8 +27,7 @@ def bundle_transform(config: dict[str, Any]) -> Callable:
         extra = {"crop_pct": pre.get("crop_pct"), "interpolation": pre.get("interpolation")}
         return preprocess_transform(pre["input_size"], pre["mean"], pre["std"], **extra)
     specs = recorded if isinstance(recorded, str) else [TransformSpec(**t) for t in recorded]
-    convert = v2.Grayscale(1) if channels == 1 else v2.RGB()
-    return v2.Compose([convert, v2.Resize((height, width), antialias=True), build_transform(specs, None)])
+    return v2.Compose([to_channels(channels), v2.Resize((height, width), antialias=True), build_transform(specs, None)])
 
 
 def transform_images(images: Iterable[str | Path | Image.Image], transform: Callable) -> Tensor:

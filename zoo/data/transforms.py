@@ -81,6 +81,11 @@ def compose(steps: Sequence[v2.Transform]) -> v2.Transform:
     return v2.Compose(list(steps))
 
 
+def to_channels(channels: int) -> v2.Transform:
+    """The first step of every preprocessing: a 1-channel model gets grayscale input, any other RGB."""
+    return v2.Grayscale(1) if channels == 1 else v2.RGB()
+
+
 def preprocess_transform(
     input_size: Sequence[int],
     mean: Sequence[float],
@@ -97,7 +102,7 @@ def preprocess_transform(
     """
     channels, height, width = input_size
     mode = _interpolation(interpolation)
-    steps: list[v2.Transform] = [v2.Grayscale(1) if channels == 1 else v2.RGB()]
+    steps: list[v2.Transform] = [to_channels(channels)]
     if crop_pct:
         scale = int(height / crop_pct) if height == width else [int(height / crop_pct), int(width / crop_pct)]
         steps += [v2.Resize(scale, interpolation=mode, antialias=True), v2.CenterCrop((height, width))]
@@ -114,7 +119,7 @@ def train_augmentation(
     channels, height, width = input_size
     return v2.Compose(
         [
-            v2.Grayscale(1) if channels == 1 else v2.RGB(),
+            to_channels(channels),
             v2.RandomResizedCrop((height, width), interpolation=_interpolation(interpolation), antialias=True),
             v2.RandomHorizontalFlip(),
             to_tensor(),
