@@ -104,27 +104,28 @@ class Prepared(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         if self._tensors is not None:
-            index = index + len(self) if index < 0 else index
-            kept = self._tensors.get(index)
-            if kept is not None:
-                return kept, self._targets[index]
+            return self._through(self._tensors, index, self._transformed)
+        return self._transformed(index)
+
+    def _transformed(self, index: int) -> tuple[Any, Any]:
         x, y = self._decoded(index)
-        out = self.transform(x) if self.transform is not None else x
-        if self._tensors is not None:
-            self._tensors.put(index, out)
-        return out, y
+        return (self.transform(x) if self.transform is not None else x), y
 
     def _decoded(self, index: int) -> tuple[Any, Any]:
         if self._shared is not None:
-            index = index + len(self) if index < 0 else index
-            image = self._shared.get(index)
-            if image is not None:
-                return image, self._targets[index]
-            x, y = self.base[index]
-            self._shared.put(index, x)
-            return x, y
+            return self._through(self._shared, index, self.base.__getitem__)
         if self._local is not None:
             if index not in self._local:
                 self._local[index] = self.base[index]
             return self._local[index]
         return self.base[index]
+
+    def _through(self, cache: Any, index: int, read: Callable[[int], tuple[Any, Any]]) -> tuple[Any, Any]:
+        """Sample ``index`` from ``cache`` when a process has kept it, else ``read`` and keep it."""
+        index = index + len(self) if index < 0 else index
+        kept = cache.get(index)
+        if kept is not None:
+            return kept, self._targets[index]
+        x, y = read(index)
+        cache.put(index, x)
+        return x, y
