@@ -20,7 +20,7 @@ class Callback:
     def on_epoch_start(self, trainer: Trainer) -> None: ...
 
     def on_batch_end(self, trainer: Trainer, loss: Any) -> None:
-        """After each optimizer-step batch; ``loss`` is a device tensor (reading it syncs the host)."""
+        """After each batch; ``loss`` is a device tensor (reading it syncs the host)."""
 
     def on_step_end(self, trainer: Trainer) -> None:
         """After each optimizer step (and its scheduler step), with ``trainer.state`` counting it."""

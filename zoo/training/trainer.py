@@ -187,15 +187,15 @@ class Trainer:
         last = self.steps_per_epoch - 1
         for i, batch in enumerate(loader, start=done):
             logits, loss, y = self.forward_loss(batch)
-            (scaler.scale(loss / accumulate) if scaler else loss / accumulate).backward()
+            (scaler.scale(loss / accumulate) if scaler is not None else loss / accumulate).backward()
             self.meter.update(loss, logits.float(), y)
             stepped = (i + 1) % accumulate == 0 or i == last
             if stepped:
                 if clip:
-                    if scaler:
+                    if scaler is not None:
                         scaler.unscale_(self.optimizer)
                     nn.utils.clip_grad_norm_(self.model.parameters(), clip)
-                if scaler:
+                if scaler is not None:
                     scaler.step(self.optimizer)
                     scaler.update()
                 else:
