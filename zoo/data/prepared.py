@@ -108,10 +108,11 @@ class Prepared(Dataset):
         return self._transformed(index)
 
     def _transformed(self, index: int) -> tuple[Any, Any]:
-        x, y = self._decoded(index)
+        x, y = self.decoded(index)
         return (self.transform(x) if self.transform is not None else x), y
 
-    def _decoded(self, index: int) -> tuple[Any, Any]:
+    def decoded(self, index: int) -> tuple[Any, Any]:
+        """Sample ``index`` before its transforms (from the decoded-image cache when one keeps it)."""
         if self._shared is not None:
             return self._through(self._shared, index, self.base.__getitem__)
         if self._local is not None:

@@ -68,7 +68,7 @@ def raw_image(dataset: Any, index: int) -> np.ndarray:
     transformed tensor rescaled to [0, 1]."""
     while hasattr(dataset, "indices") and hasattr(dataset, "dataset"):  # a split's part
         index, dataset = dataset.indices[index], dataset.dataset
-    image = dataset.base[index][0] if hasattr(dataset, "base") else dataset[index][0]
+    image = dataset.decoded(index)[0] if hasattr(dataset, "decoded") else dataset[index][0]
     if hasattr(image, "convert"):  # PIL
         return np.asarray(image.convert("RGB"))
     array = np.asarray(image, dtype=np.float32)
