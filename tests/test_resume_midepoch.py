@@ -212,3 +212,27 @@ def test_kill_9_inside_an_epoch_under_ddp(tmp_path, pictures):
     assert (state["epoch"], state["step"], state["batch"], state["world_size"]) == (1, 15, 5, 2), f"killed at {step}"
     train("--resume", str(tmp_path / "run"))
     assert_equal_weights(weights(tmp_path / "run"), weights(tmp_path / "whole"))
+
+
+def test_data_on_device_resumes_inside_an_epoch_too(tmp_path, pictures, zoo_cli):
+    """The device-resident loader starts at the saved position as well (a crash here: an exception at step 33)."""
+
+    def run(name, callbacks=()):
+        spec = zoo.TrainSpec.from_yaml(str(write_spec(tmp_path, pictures, workers=0, name=name)))
+        spec.trainer.data_on_device = True
+        spec.data.train.transforms = [{"name": "ToTensor"}]
+        spec = zoo.TrainSpec.from_dict(spec.to_dict())
+        zoo.Trainer(spec, callbacks=list(callbacks)).fit()
+
+    class Crash(Callback):
+        def on_step_end(self, trainer):
+            if trainer.state["step"] == 33:
+                raise RuntimeError("power cut")
+
+    run("whole")
+    with pytest.raises(RuntimeError, match="power cut"):
+        run("run", [Crash()])
+    state = json.loads((tmp_path / "run" / "last" / "trainer_state.json").read_text())
+    assert (state["epoch"], state["step"], state["batch"]) == (1, 30, 10)
+    assert zoo_cli("train", "--resume", tmp_path / "run").returncode == 0
+    assert_equal_weights(weights(tmp_path / "run"), weights(tmp_path / "whole"))
