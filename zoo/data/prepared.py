@@ -1,15 +1,14 @@
-"""A dataset plus its transforms and an optional in-memory cache of decoded (untransformed) samples."""
+"""A dataset plus its transforms and an optional shared-memory cache of its samples (transformed when the
+transforms are deterministic, decoded otherwise)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import suppress
 from typing import Any
 
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from ..errors import DataError
 from .cache import SharedImageCache, SharedTensorCache, human_bytes
 from .transforms import is_deterministic
 
@@ -38,9 +37,11 @@ class Prepared(Dataset):
 
     def _plan_cache(self, *, forced: bool, budget: int) -> None:
         read = None
-        if is_deterministic(self.transform):
-            with suppress(DataError):  # a bad first file is reported when it is read for training, not here
+        if len(self) and is_deterministic(self.transform):
+            try:
                 read = self.base[0]
+            except Exception:  # noqa: BLE001 - a bad first sample is reported when training reads it, not here
+                read = None
         if read is not None and self._plan_tensors(read[0], forced=forced, budget=budget):
             return
         self._plan_images(forced=forced, budget=budget)
