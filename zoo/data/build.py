@@ -95,22 +95,22 @@ def _same_classes(split: str, dataset: Dataset, train: Dataset) -> None:
     """A split's classes are train's (same names, same order): a class index must mean one class everywhere."""
     mine, theirs = getattr(dataset, "classes", None), getattr(train, "classes", None)
     if mine and theirs and list(mine) != list(theirs):
-
-        def shown(names: list[str]) -> str:
-            return ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
-
         raise SpecError(
-            f"data.{split} has other classes than data.train ({shown(mine)} vs {shown(theirs)}); "
+            f"data.{split} has other classes than data.train ({_shown(mine)} vs {_shown(theirs)}); "
             "both splits must list the same classes in the same order"
         )
+
+
+def _shown(names: list[str]) -> str:
+    """The first five class names, and an ellipsis when there are more."""
+    return ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
 
 
 def resolve_num_classes(requested: int | None, classes: list[str] | None) -> int | None:
     """The head size: ``model.num_classes`` when given (it must match the data's classes), else the class count."""
     if requested is not None and classes and requested != len(classes):
-        shown = ", ".join(classes[:5]) + (", …" if len(classes) > 5 else "")
         raise SpecError(
-            f"model.num_classes is {requested} but data.train has {len(classes)} classes ({shown}); "
+            f"model.num_classes is {requested} but data.train has {len(classes)} classes ({_shown(classes)}); "
             f"set model.num_classes: {len(classes)} or leave it out"
         )
     return requested or (len(classes) if classes else None)

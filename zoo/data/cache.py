@@ -41,11 +41,14 @@ def default_budget() -> int:
 
 
 def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+    """``512 B``, ``17.6 MB``, ``5.2 GB``."""
+    if n < 1024:
+        return f"{n:.0f} B"
+    for unit in ("KB", "MB"):
         n /= 1024
-    return f"{n:.1f} GB"
+        if n < 1024:
+            return f"{n:.1f} {unit}"
+    return f"{n / 1024:.1f} GB"
 
 
 class SharedImageCache:
@@ -56,9 +59,8 @@ class SharedImageCache:
         self.shapes = np.asarray(shapes, dtype=np.int64).reshape(-1, 3)
         sizes = self.shapes.prod(axis=1)
         self.offsets = np.concatenate([[0], np.cumsum(sizes)])
-        self.nbytes = int(self.offsets[-1])
         self.mode = mode
-        self.pixels = torch.empty(self.nbytes, dtype=torch.uint8).share_memory_()
+        self.pixels = torch.empty(int(self.offsets[-1]), dtype=torch.uint8).share_memory_()
         self.filled = torch.zeros(len(self.shapes), dtype=torch.uint8).share_memory_()
 
     def get(self, index: int) -> Image.Image | None:
@@ -79,9 +81,6 @@ class SharedImageCache:
         self.pixels[start:end].numpy()[:] = np.asarray(image, dtype=np.uint8).reshape(-1)
         self.filled[index] = 1  # after the pixels: a reader that sees the flag sees the whole image
 
-    def __len__(self) -> int:
-        return len(self.shapes)
-
 
 class SharedTensorCache:
     """``count`` tensors of one ``shape`` and ``dtype`` in one shared ``[count, *shape]`` tensor, plus one shared
@@ -90,7 +89,6 @@ class SharedTensorCache:
     def __init__(self, count: int, shape: Sequence[int], dtype: torch.dtype) -> None:
         self.values = torch.empty((count, *shape), dtype=dtype).share_memory_()
         self.filled = torch.zeros(count, dtype=torch.uint8).share_memory_()
-        self.nbytes = self.values.element_size() * self.values.numel()
 
     def get(self, index: int) -> torch.Tensor | None:
         return self.values[index] if self.filled[index] else None
@@ -101,6 +99,3 @@ class SharedTensorCache:
         if fits and value.dtype == self.values.dtype:
             self.values[index] = value
             self.filled[index] = 1
-
-    def __len__(self) -> int:
-        return len(self.filled)

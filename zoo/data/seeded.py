@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, DistributedSampler, get_worker_info
 
+from .transforms import is_torchvision, steps
+
 _MASK = (1 << 64) - 1
 
 
@@ -32,11 +34,7 @@ def sample_seed(seed: int, epoch: int, index: int) -> int:
 
 def uses_torch_rng_only(transform: Any) -> bool:
     """True when every step of ``transform`` is torchvision's (whose random draws all come from torch's RNG)."""
-    if transform is None:
-        return True
-    if not type(transform).__module__.startswith("torchvision."):
-        return False
-    return all(uses_torch_rng_only(step) for step in getattr(transform, "transforms", ()) or ())
+    return all(is_torchvision(step) for step in steps(transform))
 
 
 class SeededSamples(Dataset):

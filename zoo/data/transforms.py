@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
@@ -59,16 +59,25 @@ DETERMINISTIC = {
 }  # fmt: skip  torchvision v2 steps that give the same output for the same input, every time
 
 
+def steps(transform: Any) -> Iterator[Any]:
+    """``transform`` and every step nested in it (``Compose``, ``RandomApply``, … hold theirs in ``transforms``)."""
+    if transform is None:
+        return
+    yield transform
+    for step in getattr(transform, "transforms", ()) or ():
+        yield from steps(step)
+
+
+def is_torchvision(step: Any) -> bool:
+    return type(step).__module__.startswith("torchvision.")
+
+
 def is_deterministic(transform: Any) -> bool:
     """True when ``transform`` (a v2 pipeline) has no random step, so its output can be computed once and kept.
 
     Only torchvision steps known to be deterministic count; anything else is taken as random.
     """
-    if transform is None:
-        return True
-    if not type(transform).__module__.startswith("torchvision.") or type(transform).__name__ not in DETERMINISTIC:
-        return False
-    return all(is_deterministic(step) for step in getattr(transform, "transforms", ()) or ())
+    return all(is_torchvision(step) and type(step).__name__ in DETERMINISTIC for step in steps(transform))
 
 
 def make_transform(name: str, options: dict[str, Any] | None = None) -> v2.Transform:

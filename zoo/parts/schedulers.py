@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -87,3 +88,11 @@ def build_scheduler(
     with translated(f"scheduler ({spec.name})", SpecError):
         scheduler = call_with(entry.obj, optimizer, epochs=epochs, steps_per_epoch=steps_per_epoch, **spec.options())
     return scheduler, entry.meta.get("interval", "epoch")
+
+
+def fast_forward(scheduler: Any, steps: int) -> None:
+    """Step a fresh ``scheduler`` ``steps`` times, training nothing (a resumed run whose length changed)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "step() before optimizer.step()": nothing is trained here
+        for _ in range(steps):
+            scheduler.step()

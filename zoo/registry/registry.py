@@ -130,7 +130,7 @@ class Registry:
 
             load_entry_points(self.entry_points)
             self.entry_points = None
-        self._loaded = True
+        self._loaded = True  # again: a filling module's add_loader cleared it while it was being imported
 
     # -- querying --------------------------------------------------------------------------------------------
     def get(self, name: str) -> Entry:

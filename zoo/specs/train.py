@@ -78,7 +78,9 @@ class DatasetSpec(Named):
         None, description="a list of transforms, a preset name, or null for the model card's preprocessing"
     )
     cache: bool | Literal["auto"] = Field(
-        "auto", description="keep decoded samples in shared memory: auto (when they fit data.cache_budget), true, false"
+        "auto",
+        description="keep samples in shared memory (transformed when the transforms are deterministic, else "
+        "decoded): auto (when they fit data.cache_budget), true, false",
     )
 
     @field_validator("transforms")

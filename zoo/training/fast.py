@@ -12,7 +12,8 @@ from typing import Any
 
 import torch
 
-from ..data.seeded import SeededSamples
+from ..data.transforms import is_deterministic
+from ..rng import rng_untouched
 from ..specs import TrainerSpec
 
 DEVICE_SHARE = 0.5  # of the free device memory the preprocessed dataset may take with data_on_device
@@ -67,13 +68,13 @@ def _autocast_dtype(device: torch.device) -> tuple[str | None, str]:
 
 def _fits_on_device(train: Any, device: torch.device) -> tuple[bool, str]:
     """Whether the preprocessed training set fits in half the free device memory and has no random augmentation
-    (data_on_device applies the transforms once)."""
-    seeded = SeededSamples(train, 0, torch_only=False)
-    first, again = seeded[(0, 0)][0], seeded[(1, 0)][0]
-    if not (isinstance(first, torch.Tensor) and isinstance(again, torch.Tensor)):
-        return False, "the samples are not tensors"
-    if not torch.equal(first, again):
+    (data_on_device applies the transforms once; "random" as the cache decides it, ``is_deterministic``)."""
+    if not is_deterministic(getattr(train, "transform", None)):
         return False, "the training transforms are random: they run per epoch on the host"
+    with rng_untouched():
+        first = train[0][0]
+    if not isinstance(first, torch.Tensor):
+        return False, "the samples are not tensors"
     need = first.element_size() * first.numel() * len(train)
     free, _ = torch.cuda.mem_get_info(device)
     if need > DEVICE_SHARE * free:

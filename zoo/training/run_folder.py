@@ -44,19 +44,20 @@ class Checkpoint(Callback):
             self._write_last(trainer)
 
     def on_epoch_end(self, trainer: Trainer, metrics: dict[str, float]) -> None:
-        if trainer.is_main_process and trainer.state["best"] and trainer.state["best"]["epoch"] == metrics["epoch"]:
-            save(trainer.unwrapped_model, trainer.out_dir / "best", **bundle_kwargs(trainer))
-        self._write_last(trainer)
+        bundle = bundle_kwargs(trainer) if trainer.is_main_process else {}
+        if bundle and trainer.state["best"] and trainer.state["best"]["epoch"] == metrics["epoch"]:
+            save(trainer.unwrapped_model, trainer.out_dir / "best", **bundle)
+        self._write_last(trainer, bundle)
         if trainer.is_main_process:
             write_metrics(trainer.out_dir, trainer.state, trainer.world_size)
 
-    def _write_last(self, trainer: Trainer) -> None:
+    def _write_last(self, trainer: Trainer, bundle: dict[str, Any] | None = None) -> None:
         """``last/``: the weights and ``trainer.state_dict()`` in one atomic folder swap (every process takes part
-        in gathering the state; rank 0 writes)."""
+        in gathering the state; rank 0 writes, with ``bundle``, the ``zoo.save`` keywords, when already known)."""
         info, state = trainer.state_dict()
         if trainer.is_main_process:
             extra = lambda folder: write_state(folder, info, state)  # noqa: E731
-            save(trainer.unwrapped_model, trainer.out_dir / "last", extra=extra, **bundle_kwargs(trainer))
+            save(trainer.unwrapped_model, trainer.out_dir / "last", extra=extra, **(bundle or bundle_kwargs(trainer)))
         self._written_at = time.monotonic()
 
 
@@ -127,17 +128,6 @@ def restore(trainer: Trainer, folder: Path) -> None:
         write_metrics(trainer.out_dir, trainer.state, trainer.world_size)  # drop epochs the killed run had not saved
     where = f"epoch {info['epoch'] + 1}, batch {info['batch']}" if info.get("batch") else f"epoch {info['epoch']}"
     trainer.log(f"resuming {trainer.out_dir} after {where} (step {info['step']})")
-
-
-def replay_scheduler(trainer: Trainer, steps: int, epochs_done: int, planned: int) -> None:
-    """Step the fresh scheduler (planned over the new ``trainer.epochs``) to where the old run stopped."""
-    import warnings
-
-    trainer.log(f"trainer.epochs changed from {planned} to {trainer.epochs}: the lr schedule is re-planned")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "step() before optimizer.step()": nothing is trained here
-        for _ in range(steps if trainer.scheduler_interval == "step" else epochs_done):
-            trainer.scheduler.step()
 
 
 def _model_changes(saved: dict[str, Any], built: dict[str, Any]) -> str:

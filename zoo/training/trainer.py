@@ -23,7 +23,7 @@ from ..device import describe, resolve_device
 from ..errors import SpecError
 from ..evaluation import evaluate_loader, sample_order
 from ..factory import build
-from ..parts import build_loss, build_optimizer, build_scheduler
+from ..parts import build_loss, build_optimizer, build_scheduler, fast_forward
 from ..registry import card_with_weights
 from ..rng import rng_state, rng_untouched, seed_everything, set_rng_state
 from ..specs import TrainSpec
@@ -33,7 +33,7 @@ from .callbacks import Callback, improved
 from .finetune import frozen_paths, param_groups
 from .loaders import loader_for, loader_settings
 from .metrics import Meter
-from .run_folder import claim_run_dir, replay_scheduler, restore, run_dir_named
+from .run_folder import claim_run_dir, restore, run_dir_named
 
 logger = logging.getLogger("zoo")
 
@@ -306,7 +306,7 @@ class Trainer:
         RNG and, in the middle of an epoch, each process's running metric sums (a collective call under DDP).
         """
         run = {"world_size": self.world_size, "seed": self.spec.trainer.seed, "epochs": self.epochs}
-        callbacks = {type(c).__name__: c.state_dict() for c in self.callbacks if c.state_dict()}
+        callbacks = {type(c).__name__: kept for c in self.callbacks if (kept := c.state_dict())}
         info = {**self.state, **run, "samples": len(self.datasets["train"]), "callbacks": callbacks}
         state = {
             "optimizer": self.optimizer.state_dict(),
@@ -333,7 +333,10 @@ class Trainer:
             if plateau or info.get("epochs", self.epochs) == self.epochs:
                 self.scheduler.load_state_dict(state["scheduler"])
             else:  # the run was lengthened or shortened: re-plan the schedule, continue at the same step
-                replay_scheduler(self, info["step"], info["epoch"], info["epochs"])
+                self.log(
+                    f"trainer.epochs changed from {info['epochs']} to {self.epochs}: the lr schedule is re-planned"
+                )
+                fast_forward(self.scheduler, info["step"] if self.scheduler_interval == "step" else info["epoch"])
         if self.scaler is not None and state["scaler"] is not None:
             self.scaler.load_state_dict(state["scaler"])
         set_rng_state(state["rng"])
